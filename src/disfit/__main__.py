@@ -1,0 +1,5 @@
+import sys
+
+from disfit.cli import main
+
+sys.exit(main())

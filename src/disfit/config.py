@@ -1,0 +1,75 @@
+"""The run configuration: one JSON schema (workflow/schemas/config.schema.yaml) for Snakemake
+and the CLI, with errors reduced to one line naming the key and the fix."""
+
+from __future__ import annotations
+
+import copy
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from disfit.errors import DisfitError
+
+
+def schema() -> dict[str, Any]:
+    """The config schema shipped with the package."""
+    return yaml.safe_load(files("disfit").joinpath("schemas/config.schema.yaml").read_text())
+
+
+def _with_defaults(validator_class):
+    """A validator that fills in schema defaults while it validates (as snakemake's does)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, sub_schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, sub_schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    parts = []
+    for p in error.absolute_path:
+        parts.append(f"[{p}]" if isinstance(p, int) else (f".{p}" if parts else str(p)))
+    return "".join(parts) or "(top level)"
+
+
+def validate_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
+    """Validate `config` in place, filling defaults; raise DisfitError naming the bad key."""
+    sch = schema()
+    validator = _with_defaults(jsonschema.Draft202012Validator)(sch)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        hint = ""
+        if error.validator == "additionalProperties":
+            allowed = sorted((error.schema.get("properties") or {}).keys())
+            hint = f"; allowed keys: {', '.join(allowed)}"
+        elif error.validator == "enum":
+            hint = f"; choose one of {error.validator_value}"
+        raise DisfitError(f"{source}: key {_key_path(error)}: {error.message}{hint}")
+    return config
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read and validate a YAML config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DisfitError(f"{path}: config file not found")
+    try:
+        config = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise DisfitError(
+            f"{path}:{where} malformed YAML ({getattr(exc, 'problem', exc)})"
+        ) from None
+    if not isinstance(config, dict):
+        raise DisfitError(f"{path}: a config must be a YAML mapping of keys to values")
+    return validate_config(config, str(path))

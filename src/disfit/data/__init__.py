@@ -1,0 +1,1 @@
+"""Data stage: NNPDF commondata → Parquet data tables and covariance matrices."""

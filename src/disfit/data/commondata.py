@@ -1,0 +1,277 @@
+"""Read NNPDF commondata (the nnpdf_data package) into disfit's data tables.
+
+nnpdf_data's own parser does the reading; this module finds the dataset by name, applies the
+DIS cuts and writes one self-describing Parquet table per dataset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from disfit.data.cuts import kinematic_mask
+from disfit.errors import DisfitError
+from disfit.io import read_parquet, write_parquet
+
+SCHEMA = "disfit.data"
+SCHEMA_VERSION = 1
+KINEMATIC_COLUMNS = ("x", "Q2")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSet:
+    """One DIS dataset after cuts: kinematics, central values and uncertainties."""
+
+    name: str
+    variant: str | None
+    process_type: str
+    entries: np.ndarray  # 1-based commondata index of each kept point
+    kinematics: pd.DataFrame  # x, Q2 and the third variable (y or sqrts), one row per point
+    central: np.ndarray
+    stat: np.ndarray
+    sys: np.ndarray  # (ndata, nsys), absolute, same units as the data
+    sys_treatment: tuple[str, ...]  # ADD or MULT
+    sys_type: tuple[str, ...]  # UNCORR, CORR, THEORY*, SKIP or a cross-dataset name
+    fktables: tuple[tuple[str, ...], ...]
+    operation: str
+    conversion_factor: float = 1.0
+    cfac: tuple[str, ...] = ()
+    ndata_total: int = 0
+    source: str = "nnpdf_data"
+
+    @property
+    def ndata(self) -> int:
+        return len(self.central)
+
+    def systematics(self, central_values: np.ndarray | None = None) -> np.ndarray:
+        """Absolute systematics with SKIP removed; MULT ones rescaled to `central_values`.
+
+        With the default, this is validphys' `CommonData.systematic_errors()`; with t0
+        predictions it is what the t0 covariance needs.
+        """
+        keep = np.array([t != "SKIP" for t in self.sys_type], dtype=bool)
+        sys = self.sys[:, keep].copy()
+        if central_values is not None:
+            mult = np.array([t == "MULT" for t in self.sys_treatment], dtype=bool)[keep]
+            sys[:, mult] *= (np.asarray(central_values, dtype=float) / self.central)[:, None]
+        return sys
+
+    def systematic_types(self) -> list[str]:
+        return [t for t in self.sys_type if t != "SKIP"]
+
+
+def commondata_path() -> Path:
+    """Folder with one subfolder per set in the installed nnpdf_data."""
+    import nnpdf_data
+
+    return Path(nnpdf_data.__file__).parent / "commondata"
+
+
+@functools.cache
+def _all_dataset_names() -> tuple[str, ...]:
+    """Every `<set>_<observable>` name nnpdf_data ships (used for suggestions)."""
+    import yaml
+
+    names = []
+    for meta in sorted(commondata_path().glob("*/metadata.yaml")):
+        try:
+            content = yaml.safe_load(meta.read_text())
+        except yaml.YAMLError:
+            continue
+        for obs in content.get("implemented_observables", []) or []:
+            names.append(f"{content.get('setname', meta.parent.name)}_{obs['observable_name']}")
+    return tuple(names)
+
+
+def _yaml_error_location(exc: BaseException) -> str | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return getattr(mark, "name", None) if mark is not None else None
+
+
+def resolve_metadata(name: str, variant: str | None = None):
+    """The nnpdf_data ObservableMetaData of `name` with `variant` applied.
+
+    Old NNPDF names (e.g. BCDMSP_dwsh) are translated to the new name and variant.
+    """
+    from nnpdf_data.commondataparser import parse_new_metadata
+    from nnpdf_data.validphys_compatibility import legacy_to_new_map
+
+    if variant is None and "_" in name:
+        new_name, new_variant = legacy_to_new_map(name)
+        if new_name != name:
+            name, variant = new_name, new_variant
+    setname, _, observable = name.rpartition("_")
+    metadata_file = commondata_path() / setname / "metadata.yaml"
+    if not setname or not metadata_file.exists():
+        close = difflib.get_close_matches(name, _all_dataset_names(), n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}?" if close else "see nnpdf_data/commondata"
+        raise DisfitError(f"dataset {name!r}: unknown to nnpdf_data; {hint}")
+    try:
+        metadata = parse_new_metadata(metadata_file, observable, variant=None)
+    except ValueError as exc:
+        if "does not exist" in str(exc):
+            close = difflib.get_close_matches(name, _all_dataset_names(), n=3, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}?" if close else ""
+            raise DisfitError(
+                f"dataset {name!r}: no such observable in {setname}; {hint}"
+            ) from None
+        raise DisfitError(f"{metadata_file}: cannot parse ({_first_line(exc)})") from None
+    except Exception as exc:  # ruamel/validobj raise many types for broken YAML
+        where = _yaml_error_location(exc) or metadata_file
+        raise DisfitError(f"{where}: malformed metadata ({_first_line(exc)})") from None
+    if variant is not None:
+        known = sorted(metadata.variants or {})
+        if variant not in known:
+            raise DisfitError(
+                f"dataset {name!r}: unknown variant {variant!r}; known variants: "
+                f"{', '.join(known) or 'none'}"
+            )
+        metadata = metadata.apply_variant(variant)
+    return metadata
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def load_dataset(
+    name: str,
+    variant: str | None = None,
+    cuts: Mapping[str, Any] | None = None,
+    cfac: Sequence[str] = (),
+) -> DataSet:
+    """Load one DIS dataset from nnpdf_data with the DIS cuts applied."""
+    from nnpdf_data.commondataparser import load_commondata
+
+    metadata = resolve_metadata(name, variant)
+    try:
+        commondata = load_commondata(metadata)
+    except Exception as exc:  # broken data/uncertainty/kinematics YAML files
+        where = _yaml_error_location(exc) or metadata.path_data_central
+        raise DisfitError(f"{where}: cannot read dataset {name!r} ({_first_line(exc)})") from None
+    coverage = list(metadata.kinematic_coverage)
+    if not all(k in coverage for k in KINEMATIC_COLUMNS):
+        raise DisfitError(
+            f"dataset {name!r}: kinematics {coverage} are not DIS (x, Q2); disfit fits DIS only"
+        )
+    table = commondata.commondata_table
+    kinematics = pd.DataFrame(
+        {var: table[f"kin{i + 1}"].to_numpy(dtype=float) for i, var in enumerate(coverage)},
+        index=table.index.to_numpy(),
+    )
+    process_type = str(metadata.process_type)
+    mask = kinematic_mask(kinematics, process_type, cuts)
+
+    central_all = table["data"].to_numpy(dtype=float)
+    systypes = commondata.systype_table
+    sysvals = commondata.systematics_table.to_numpy(dtype=float, copy=True)
+    treatment = tuple(str(t) for t in systypes["treatment"])
+    mult = np.array([t == "MULT" for t in treatment], dtype=bool)
+    # nnpdf_data stores MULT systematics in percent of the data: back to absolute values
+    sysvals[:, mult] *= central_all[:, None] / 100.0
+    values = np.concatenate([central_all, table["stat"].to_numpy(dtype=float), sysvals.ravel()])
+    if not np.all(np.isfinite(values)):
+        raise DisfitError(
+            f"dataset {name!r}: NaN or infinite values in its data or uncertainties "
+            f"({metadata.path_data_central.parent}); fix the files or drop the dataset"
+        )
+    theory = metadata.theory
+    if theory is None:
+        raise DisfitError(f"dataset {name!r}: its metadata names no FK tables (theory: missing)")
+    return DataSet(
+        name=metadata.name,
+        variant=metadata.applied_variant,
+        process_type=process_type,
+        entries=kinematics.index.to_numpy()[mask].astype(np.int64),
+        kinematics=kinematics[mask].reset_index(drop=True),
+        central=central_all[mask],
+        stat=table["stat"].to_numpy(dtype=float)[mask],
+        sys=sysvals[mask],
+        sys_treatment=treatment,
+        sys_type=tuple(str(t) for t in systypes["name"]),
+        fktables=tuple(tuple(op) for op in theory.FK_tables),
+        operation=str(theory.operation),
+        conversion_factor=float(theory.conversion_factor),
+        cfac=tuple(cfac),
+        ndata_total=int(metadata.ndata),
+    )
+
+
+def write_dataset(dataset: DataSet, path: str | Path) -> None:
+    """Write `dataset` as a disfit data table (see docs/formats.md)."""
+    columns: dict[str, Any] = {"entry": pa.array(dataset.entries, pa.int64())}
+    for var in dataset.kinematics.columns:
+        columns[var] = pa.array(dataset.kinematics[var].to_numpy(dtype=float), pa.float64())
+    columns["data"] = pa.array(dataset.central, pa.float64())
+    columns["stat"] = pa.array(dataset.stat, pa.float64())
+    for k in range(dataset.sys.shape[1]):
+        columns[f"sys_{k + 1:04d}"] = pa.array(dataset.sys[:, k], pa.float64())
+    meta = {
+        "dataset": dataset.name,
+        "variant": dataset.variant,
+        "process_type": dataset.process_type,
+        "kinematics": list(dataset.kinematics.columns),
+        "ndata": dataset.ndata,
+        "ndata_total": dataset.ndata_total,
+        "systematics": [
+            {"treatment": t, "type": n}
+            for t, n in zip(dataset.sys_treatment, dataset.sys_type, strict=True)
+        ],
+        "fktables": [list(op) for op in dataset.fktables],
+        "operation": dataset.operation,
+        "conversion_factor": dataset.conversion_factor,
+        "cfac": list(dataset.cfac),
+        "source": dataset.source,
+    }
+    write_parquet(path, pa.table(columns), SCHEMA, SCHEMA_VERSION, meta)
+
+
+_REQUIRED = {
+    "entry": pa.int64(),
+    "x": pa.float64(),
+    "Q2": pa.float64(),
+    "data": pa.float64(),
+    "stat": pa.float64(),
+}
+
+
+def read_dataset(path: str | Path) -> DataSet:
+    """Read and validate a disfit data table."""
+    table, meta = read_parquet(path, SCHEMA, SCHEMA_VERSION, _REQUIRED)
+    systematics = meta.get("systematics", [])
+    names = [f"sys_{k + 1:04d}" for k in range(len(systematics))]
+    missing = [n for n in names if n not in table.column_names]
+    if missing:
+        raise DisfitError(f"{path}: systematic columns {missing[:3]} missing from the data table")
+    df = table.to_pandas()
+    sys = df[names].to_numpy(dtype=float) if names else np.zeros((len(df), 0))
+    values = np.concatenate([df["data"].to_numpy(), df["stat"].to_numpy(), sys.ravel()])
+    if not np.all(np.isfinite(values)):
+        raise DisfitError(f"{path}: NaN or infinite values in the data table; regenerate it")
+    return DataSet(
+        name=meta["dataset"],
+        variant=meta.get("variant"),
+        process_type=meta["process_type"],
+        entries=df["entry"].to_numpy(dtype=np.int64),
+        kinematics=df[meta["kinematics"]].reset_index(drop=True),
+        central=df["data"].to_numpy(dtype=float),
+        stat=df["stat"].to_numpy(dtype=float),
+        sys=sys,
+        sys_treatment=tuple(s["treatment"] for s in systematics),
+        sys_type=tuple(s["type"] for s in systematics),
+        fktables=tuple(tuple(op) for op in meta["fktables"]),
+        operation=meta["operation"],
+        conversion_factor=float(meta.get("conversion_factor", 1.0)),
+        cfac=tuple(meta.get("cfac", [])),
+        ndata_total=int(meta.get("ndata_total", len(df))),
+        source=meta.get("source", "nnpdf_data"),
+    )

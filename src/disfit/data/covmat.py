@@ -1,0 +1,135 @@
+"""Experimental and t0 covariance matrices, with validphys' conventions.
+
+Statistical and UNCORR/THEORYUNCORR systematics fill the diagonal; CORR/THEORYCORR are correlated
+within their dataset; any other systematic type name is correlated across every selected dataset
+that carries the same name (validphys' `dataset_inputs_covmat_from_systematics`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import scipy.linalg as la
+
+from disfit.data.commondata import DataSet
+from disfit.errors import DisfitError
+from disfit.io import read_parquet, write_parquet
+
+SCHEMA = "disfit.covmat"
+SCHEMA_VERSION = 1
+INTRA_DATASET = ("UNCORR", "CORR", "THEORYUNCORR", "THEORYCORR")
+UNCORRELATED = ("UNCORR", "THEORYUNCORR")
+
+
+def covmat_from_systematics(
+    datasets: Sequence[DataSet], central_values: Sequence[np.ndarray | None] | None = None
+) -> np.ndarray:
+    """Covariance of all `datasets`; MULT systematics are scaled by `central_values` if given."""
+    if central_values is None:
+        central_values = [None] * len(datasets)
+    if len(central_values) != len(datasets):
+        raise DisfitError(
+            f"t0 predictions given for {len(central_values)} datasets, need {len(datasets)}"
+        )
+    blocks = []
+    special_columns: dict[tuple[str, int], int] = {}
+    special_parts: list[tuple[int, int, np.ndarray]] = []  # (row offset, column, values)
+    offset = 0
+    for dataset, cv in zip(datasets, central_values, strict=True):
+        if cv is not None and len(cv) != dataset.ndata:
+            raise DisfitError(
+                f"t0 predictions for {dataset.name}: {len(cv)} values, need {dataset.ndata}"
+            )
+        sys = dataset.systematics(cv)
+        types = dataset.systematic_types()
+        uncorr = np.array([t in UNCORRELATED for t in types], dtype=bool)
+        intra = np.array([t in INTRA_DATASET for t in types], dtype=bool)
+        corr = sys[:, intra & ~uncorr]
+        diagonal = dataset.stat**2 + (sys[:, uncorr] ** 2).sum(axis=1)
+        blocks.append(np.diag(diagonal) + corr @ corr.T)
+        seen: dict[str, int] = {}
+        for k in np.flatnonzero(~intra):
+            name = types[k]
+            key = (name, seen.get(name, 0))
+            seen[name] = key[1] + 1
+            column = special_columns.setdefault(key, len(special_columns))
+            special_parts.append((offset, column, sys[:, k]))
+        offset += dataset.ndata
+    special = np.zeros((offset, len(special_columns)))
+    for row, column, values in special_parts:
+        special[row : row + len(values), column] = values
+    return la.block_diag(*blocks) + special @ special.T
+
+
+def t0_covmat(datasets: Sequence[DataSet], t0_predictions: Sequence[np.ndarray]) -> np.ndarray:
+    """The t0 covariance: MULT systematics taken relative to the t0 predictions."""
+    return covmat_from_systematics(datasets, list(t0_predictions))
+
+
+def sqrt_covmat(covmat: np.ndarray) -> np.ndarray:
+    """Lower-triangular L with L L^T = covmat, via the correlation matrix as validphys does."""
+    if covmat.size == 0:
+        return np.zeros((0, 0))
+    diag = np.diag(covmat)
+    if np.any(~np.isfinite(covmat)) or np.any(diag <= 0):
+        raise DisfitError(
+            "covariance matrix has non-finite or non-positive diagonal entries; check the "
+            "uncertainties of the selected datasets"
+        )
+    sqrt_diag = np.sqrt(diag)
+    correlation = covmat / sqrt_diag[:, None] / sqrt_diag
+    try:
+        upper = la.cholesky(correlation)
+    except la.LinAlgError:
+        raise DisfitError(
+            "covariance matrix is singular (not positive definite); remove duplicated datasets "
+            "or fully correlated points"
+        ) from None
+    return (upper * sqrt_diag).T
+
+
+def inverse_covmat(covmat: np.ndarray) -> np.ndarray:
+    """Inverse of a positive-definite covariance through its Cholesky factor."""
+    lower = sqrt_covmat(covmat)
+    identity = np.eye(len(covmat))
+    inv_lower = la.solve_triangular(lower, identity, lower=True)
+    return inv_lower.T @ inv_lower
+
+
+def write_covmat(
+    path: str | Path, covmat: np.ndarray, datasets: Sequence[DataSet], kind: str = "experimental"
+) -> None:
+    """Write a covariance matrix whose rows follow the datasets' points, in order."""
+    n = covmat.shape[0]
+    names = [d.name for d in datasets for _ in range(d.ndata)]
+    entries = np.concatenate([d.entries for d in datasets]) if datasets else np.zeros(0, int)
+    if len(names) != n:
+        raise DisfitError(f"{path}: covariance has {n} rows but the datasets have {len(names)}")
+    cov = pa.FixedSizeListArray.from_arrays(pa.array(covmat.ravel(), pa.float64()), max(n, 1))
+    table = pa.table(
+        {
+            "dataset": pa.array(names, pa.string()),
+            "entry": pa.array(entries, pa.int64()),
+            "cov": cov,
+        }
+    )
+    meta = {"kind": kind, "ndata": n, "datasets": [d.name for d in datasets]}
+    write_parquet(path, table, SCHEMA, SCHEMA_VERSION, meta)
+
+
+def read_covmat(path: str | Path) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Read a covariance matrix: (matrix, dataset name per row, commondata entry per row)."""
+    table, meta = read_parquet(
+        path, SCHEMA, SCHEMA_VERSION, {"dataset": pa.string(), "entry": pa.int64()}
+    )
+    n = table.num_rows
+    values = table.column("cov").combine_chunks().flatten().to_numpy()
+    if values.size != n * n or meta.get("ndata") != n:
+        raise DisfitError(f"{path}: covariance is not square ({values.size} values for {n} rows)")
+    covmat = values.reshape(n, n)
+    if not np.all(np.isfinite(covmat)):
+        raise DisfitError(f"{path}: NaN or infinite entries in the covariance; regenerate it")
+    return covmat, table.column("dataset").to_pylist(), table.column("entry").to_numpy()

@@ -1,0 +1,59 @@
+"""Kinematic cuts for DIS, as rules-as-data in the style of validphys' filters.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from disfit.errors import DisfitError
+
+#: NNPDF4.0 defaults (validphys/cuts/defaults.yaml)
+DEFAULT_Q2MIN = 3.49
+DEFAULT_W2MIN = 12.5
+
+#: NNPDF4.0's theory-dependent DIS rule for theory 40000000 (FONLL-C, fitted charm).
+DEFAULT_RULES: list[dict[str, str]] = [
+    {
+        "process_type": "DIS_NC_CHARM",
+        "rule": "Q2 > 8",
+        "reason": "Missing higher-order corrections to Delta F_IC with fitted charm (NNPDF4.0)",
+    }
+]
+
+
+def kinematic_mask(
+    kinematics: pd.DataFrame, process_type: str, cuts: Mapping[str, Any] | None = None
+) -> np.ndarray:
+    """Boolean mask of the points that pass the DIS cuts.
+
+    Generic rule for every DIS process: Q2 > q2min and W2 = Q2 (1 - x) / x > w2min; then every
+    rule in `cuts["rules"]` whose `process_type` matches is applied (pandas expressions in the
+    variables x, Q2, y, W2 and the constants q2min, w2min).
+    """
+    cuts = dict(cuts or {})
+    q2min = float(cuts.get("q2min", DEFAULT_Q2MIN))
+    w2min = float(cuts.get("w2min", DEFAULT_W2MIN))
+    rules: Sequence[Mapping[str, str]] = cuts.get("rules", DEFAULT_RULES)
+    x = kinematics["x"].to_numpy(dtype=float)
+    q2 = kinematics["Q2"].to_numpy(dtype=float)
+    env = pd.DataFrame({"x": x, "Q2": q2, "W2": q2 * (1.0 - x) / x})
+    if "y" in kinematics:
+        env["y"] = kinematics["y"].to_numpy(dtype=float)
+    mask = (env["Q2"] > q2min).to_numpy() & (env["W2"] > w2min).to_numpy()
+    for i, rule in enumerate(rules):
+        if rule.get("process_type") not in (None, process_type):
+            continue
+        try:
+            passed = env.eval(
+                rule["rule"], local_dict={"q2min": q2min, "w2min": w2min}, engine="python"
+            )
+        except Exception as exc:  # pandas raises many types for a bad expression
+            raise DisfitError(
+                f"config key cuts.rules[{i}].rule: cannot evaluate {rule['rule']!r} ({exc}); use "
+                "an expression in x, Q2, y, W2, q2min, w2min such as 'Q2 > 8'"
+            ) from None
+        mask &= np.asarray(passed, dtype=bool)
+    return mask

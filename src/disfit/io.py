@@ -1,0 +1,95 @@
+"""Atomic, self-describing Parquet files: every disfit table goes through here."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from disfit.errors import DisfitError
+
+METADATA_KEY = b"disfit"
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary sibling of `path`, renamed onto `path` only if the block succeeds.
+
+    An interrupted or failing writer never leaves a file that looks complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write a text file atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_parquet(
+    path: str | os.PathLike, table: pa.Table, schema: str, version: int, meta: dict[str, Any]
+) -> None:
+    """Write `table` with a JSON header naming its schema and version, atomically."""
+    header = {"schema": schema, "schema_version": version, **meta}
+    existing = table.schema.metadata or {}
+    table = table.replace_schema_metadata({**existing, METADATA_KEY: json.dumps(header).encode()})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def read_parquet(
+    path: str | os.PathLike, schema: str, version: int, columns: dict[str, pa.DataType]
+) -> tuple[pa.Table, dict[str, Any]]:
+    """Read a disfit Parquet file and check its header and required columns.
+
+    Raises DisfitError naming the file and the problem.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DisfitError(f"{path}: file not found; run the stage that produces it first")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DisfitError(
+            f"{path}: not a readable Parquet file ({exc}); delete it and rerun the stage that "
+            "writes it"
+        ) from None
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw is None:
+        raise DisfitError(f"{path}: no disfit header in the Parquet metadata; not a {schema} file")
+    try:
+        header = json.loads(raw)
+    except json.JSONDecodeError:
+        raise DisfitError(
+            f"{path}: corrupt disfit header; rerun the stage that writes it"
+        ) from None
+    if header.get("schema") != schema:
+        raise DisfitError(f"{path}: is a {header.get('schema')!r} file, expected {schema!r}")
+    if header.get("schema_version") != version:
+        raise DisfitError(
+            f"{path}: {schema} schema version {header.get('schema_version')}, this disfit reads "
+            f"version {version}; regenerate the file with this disfit"
+        )
+    for name, dtype in columns.items():
+        if name not in table.column_names:
+            raise DisfitError(f"{path}: column {name!r} missing from the {schema} table")
+        found = table.schema.field(name).type
+        if not found.equals(dtype):
+            raise DisfitError(f"{path}: column {name!r} has type {found}, expected {dtype}")
+    return table, header

@@ -1,0 +1,1 @@
+"""Theory stage: FK tables in disfit's Parquet format, their importers and exporters."""

@@ -1,0 +1,119 @@
+"""Bad input gives one clear line naming the file or key, a non-zero exit, and no output."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from disfit.cli import main
+from disfit.data.commondata import DataSet, write_dataset
+from disfit.theory.fktable import FK_BASIS, FKTable, write_fktable
+
+
+def run_cli(capsys, *argv: str) -> str:
+    """Run `disfit argv`, require exit code 2 and exactly one line on stderr; return it."""
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("disfit: error: ")
+    return err[0]
+
+
+def toy_dataset(central=(1.0, 2.0), stat=(0.1, 0.1), sys_type="CORR") -> DataSet:
+    n = len(central)
+    return DataSet(
+        name="TOY_NC_F2", variant=None, process_type="DIS_NC",
+        entries=np.arange(1, n + 1), kinematics=pd.DataFrame({"x": [0.1] * n, "Q2": [10.0] * n}),
+        central=np.array(central, dtype=float), stat=np.array(stat, dtype=float),
+        sys=np.full((n, 1), 0.05), sys_treatment=("ADD",), sys_type=(sys_type,),
+        fktables=(("TOY",),), operation="NULL", ndata_total=n,
+    )  # fmt: skip
+
+
+def no_outputs(folder) -> bool:
+    return not any(p.name.endswith((".parquet", ".tmp", ".tsv")) for p in folder.iterdir())
+
+
+def test_unknown_dataset_suggests_close_names(capsys, tmp_path):
+    out = tmp_path / "d.parquet"
+    line = run_cli(capsys, "data", "commondata", "--dataset", "BCDMS_NC_NOTFIXED_P_EM-F3",
+                   "--out", str(out))  # fmt: skip
+    assert "'BCDMS_NC_NOTFIXED_P_EM-F3'" in line and "BCDMS_NC_NOTFIXED_P_EM-F2" in line
+    line = run_cli(capsys, "data", "commondata", "--dataset", "BCDMZ_NC_NOTFIXED_P_EM-F2",
+                   "--out", str(out))  # fmt: skip
+    assert "unknown to nnpdf_data" in line and "did you mean BCDMS_NC_NOTFIXED_P_EM-F2" in line
+    assert no_outputs(tmp_path)
+
+
+def test_unknown_variant_lists_the_known_ones(capsys, tmp_path):
+    line = run_cli(capsys, "data", "commondata", "--dataset", "SLAC_NC_NOTFIXED_P_EM-F2",
+                   "--variant", "legacy_xx", "--out", str(tmp_path / "d.parquet"))  # fmt: skip
+    assert "unknown variant 'legacy_xx'" in line and "legacy_dw" in line
+    assert no_outputs(tmp_path)
+
+
+def test_bad_cut_rule_names_the_key(capsys, tmp_path):
+    line = run_cli(capsys, "data", "commondata", "--dataset", "SLAC_NC_NOTFIXED_P_EM-F2",
+                   "--variant", "legacy_dw", "--cuts", '{"rules": [{"rule": "Q2 >"}]}',
+                   "--out", str(tmp_path / "d.parquet"))  # fmt: skip
+    assert "cuts.rules[0].rule" in line
+    assert no_outputs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("datasets: [\n", "line 2 malformed YAML"),
+        ("datasets: []\n", "key datasets: [] should be non-empty"),
+        ("datasets:\n  - {dataset: A, frac: 2}\n", "key datasets[0].frac"),
+        ("datasets:\n  - {dataset: A}\ncuts: {q2min: -1}\n", "key cuts.q2min"),
+        ("datasets:\n  - {dataset: A}\nfktables: {source: yadism2}\n", "choose one of"),
+        ("datasets:\n  - {dataset: A}\nrepl1cas: 3\n", "allowed keys"),
+        ("- just\n- a list\n", "must be a YAML mapping"),
+    ],
+)
+def test_config_errors(capsys, tmp_path, content, expected):
+    path = tmp_path / "config.yaml"
+    path.write_text(content)
+    line = run_cli(capsys, "check-config", str(path))
+    assert str(path) in line and expected in line
+
+
+def test_wrong_schema_and_truncated_parquet(capsys, tmp_path):
+    fk = FKTable("TOY", np.array([0.1, 0.5]), np.array([f == "g" for f in FK_BASIS]),
+                 np.ones((2, 1, 2)), 1.65)  # fmt: skip
+    write_fktable(fk, tmp_path / "fk.parquet")
+    out = tmp_path / "out" / "covmat.parquet"
+    line = run_cli(capsys, "data", "covmat", str(tmp_path / "fk.parquet"), "--out", str(out))
+    assert "fk.parquet" in line and "'disfit.fktable' file, expected 'disfit.data'" in line
+    write_dataset(toy_dataset(), tmp_path / "toy.parquet")
+    raw = (tmp_path / "toy.parquet").read_bytes()
+    (tmp_path / "truncated.parquet").write_bytes(raw[: len(raw) // 2])
+    line = run_cli(capsys, "data", "covmat", str(tmp_path / "truncated.parquet"), "--out", str(out))
+    assert "truncated.parquet: not a readable Parquet file" in line
+    assert not out.exists()
+
+
+def test_nan_in_data_and_singular_covariance(capsys, tmp_path):
+    nan = dataclasses.replace(toy_dataset(), central=np.array([1.0, np.nan]))
+    write_dataset(nan, tmp_path / "nan.parquet")
+    out = tmp_path / "out" / "covmat.parquet"
+    line = run_cli(capsys, "data", "covmat", str(tmp_path / "nan.parquet"), "--out", str(out))
+    assert "nan.parquet: NaN or infinite values" in line
+    # no statistical error and one fully correlated systematic: rank one
+    write_dataset(toy_dataset(stat=(0.0, 0.0)), tmp_path / "singular.parquet")
+    line = run_cli(capsys, "data", "covmat", str(tmp_path / "singular.parquet"), "--out", str(out))
+    assert "singular" in line
+    assert not out.exists()
+
+
+def test_missing_pineappl_table(capsys, tmp_path):
+    write_dataset(toy_dataset(), tmp_path / "toy.parquet")
+    (tmp_path / "theory_1" / "fastkernel").mkdir(parents=True)
+    line = run_cli(capsys, "import", "pineappl", "--theory-folder", str(tmp_path / "theory_1"),
+                   "--data-table", str(tmp_path / "toy.parquet"),
+                   "--outdir", str(tmp_path / "fk"))  # fmt: skip
+    assert "TOY.pineappl.lz4: PineAPPL FK table not found" in line

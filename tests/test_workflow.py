@@ -1,0 +1,70 @@
+"""The Snakemake workflow: lint, dry-runs, the tiny config end to end, and a rerun that does
+nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from disfit.data.commondata import load_dataset
+from disfit.data.covmat import covmat_from_systematics, read_covmat
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("workflow")
+    shutil.copy(ROOT / "Snakefile", work)
+    for folder in ("workflow", "config", "envs"):
+        shutil.copytree(ROOT / folder, work / folder)
+    return work
+
+
+def test_lint_and_dry_runs(workdir):
+    lint = snakemake(workdir, "--lint")
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    dry = snakemake(workdir, "-n")
+    assert dry.returncode == 0, dry.stderr
+    assert "data_commondata       19" in dry.stdout  # the default run: NNPDF4.0's DIS selection
+
+
+def test_tiny_config_end_to_end_then_nothing_to_do(workdir):
+    run = snakemake(workdir, "--configfile", "config/test.yaml")
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = workdir / "results" / "test"
+    summary = pd.read_csv(results / "data" / "summary.tsv", sep="\t")
+    assert summary["ndata_cut"].tolist() == [33, 204, 37, 274]
+    covmat, names, _ = read_covmat(results / "data" / "covmat.parquet")
+    datasets = [load_dataset(n, v) for n, v in (
+        ("SLAC_NC_NOTFIXED_P_EM-F2", "legacy_dw"), ("NMC_NC_NOTFIXED_P_EM-SIGMARED", "legacy"),
+        ("HERA_NC_318GEV_EAVG_CHARM-SIGMARED", "legacy"))]  # fmt: skip
+    np.testing.assert_allclose(covmat, covmat_from_systematics(datasets), rtol=1e-14)
+    assert (results / "logs" / "data" / "covmat.log").read_text().count("274 points") == 1
+    again = snakemake(workdir, "--configfile", "config/test.yaml")
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_bad_config_stops_before_any_job(workdir):
+    bad = workdir / "config" / "bad.yaml"
+    bad.write_text("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, frac: 1.5}\n")
+    run = snakemake(workdir, "-n", "--configfile", str(bad))
+    assert run.returncode != 0
+    assert "key datasets[0].frac: 1.5 is greater than the maximum of 1" in run.stdout + run.stderr
