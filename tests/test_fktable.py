@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import pickle
-
 import numpy as np
 import pytest
-from conftest import toy_xf_evolution, toy_xfx
+from conftest import XGRID, random_fktable, toy_xf_evolution, toy_xfx, write_toy_pickles
 
 from disfit.data.commondata import read_dataset
 from disfit.data.covmat import covmat_from_systematics, read_covmat
 from disfit.errors import DisfitError
 from disfit.theory.export import write_pineappl_fktable
 from disfit.theory.fktable import (
-    FK_BASIS,
     NFL,
     FKTable,
     dataset_predictions,
@@ -21,15 +18,6 @@ from disfit.theory.fktable import (
     write_fktable,
 )
 from disfit.theory.importers import fktable_from_pineappl, import_pickles, read_cfactor
-
-XGRID = np.geomspace(2e-7, 1.0, 30)
-
-
-def random_fktable(name="TOY_F2", ndata=6, flavours=("Sigma", "g", "V", "T3", "T8"), seed=1):
-    rng = np.random.default_rng(seed)
-    active = np.array([f in flavours for f in FK_BASIS])
-    values = rng.normal(size=(ndata, active.sum(), len(XGRID))) / XGRID  # n3fit-like scale
-    return FKTable(name, XGRID, active, values, 1.65, {"source": "test"})
 
 
 def test_parquet_round_trip_is_exact(tmp_path):
@@ -81,39 +69,10 @@ def test_pineappl_import_divides_by_bin_normalisation_and_applies_cfactors(tmp_p
     np.testing.assert_allclose(back.predict_fn(toy_xf_evolution), reference, rtol=1e-12)
 
 
-def _pickle_fktable(fk: FKTable) -> dict:
-    basis = list(np.flatnonzero(fk.active))
-    return {"ndata": fk.ndata, "nbasis": len(basis), "nonzero": len(basis), "basis": basis,
-            "nx": len(fk.xgrid), "xgrid": fk.xgrid.reshape(1, -1), "fktable": fk.values,
-            "name": fk.name}  # fmt: skip
-
-
 def test_pickle_and_pineappl_imports_agree(tmp_path):
     """The same tables through both importers give identical predictions and the covariance."""
-    num, den = random_fktable("TOY_D", seed=2), random_fktable("TOY_P", seed=3)
-    single = random_fktable("TOY_F2", ndata=4, flavours=("Sigma", "g", "T3"), seed=4)
-    rng = np.random.default_rng(5)
-    a = rng.normal(size=(10, 10))
-    covmat = a @ a.T + 10 * np.eye(10)
-    central = rng.uniform(0.5, 1.5, 10)
-    experiment = {
-        "name": "TOYEXP",
-        "expdata_true": central.reshape(1, -1),
-        "covmat": covmat,
-        "trmask": np.ones(10, dtype=bool),
-        "datasets": [
-            {"name": "TOY_RATIO", "ndata": 6, "operation": "RATIO", "frac": 0.75,
-             "fktables": [_pickle_fktable(num), _pickle_fktable(den)]},
-            {"name": "TOY_SINGLE", "ndata": 4, "operation": "NULL", "frac": 0.75,
-             "fktables": [_pickle_fktable(single)]},
-        ],
-    }  # fmt: skip
-    positivity = [{"name": "POSTOY", "lambda": 1e6, "positivity": True,
-                   "datasets": [{"name": "POSTOY", "ndata": 4, "operation": "NULL",
-                                 "fktables": [_pickle_fktable(single)]}]}]  # fmt: skip
-    for name, content in (("exp.pkl", [experiment]), ("pos.pkl", positivity)):
-        with open(tmp_path / name, "wb") as stream:
-            pickle.dump(content, stream)
+    toy = write_toy_pickles(tmp_path)
+    num, den, single, covmat = toy["num"], toy["den"], toy["single"], toy["covmat"]
     out = tmp_path / "imported"
     written = import_pickles(tmp_path / "exp.pkl", out, positivity=tmp_path / "pos.pkl")
     assert written == {"datasets": ["TOY_RATIO", "TOY_SINGLE"], "positivity": ["POSTOY"]}
@@ -154,3 +113,27 @@ def test_operations_and_shapes():
         dataset_predictions([[fk]], "RATIO", toy_xf_evolution)
     with pytest.raises(DisfitError, match="values of shape"):
         FKTable("bad", XGRID, np.ones(NFL, dtype=bool), np.zeros((2, 3, 4)), 1.65)
+
+
+def test_import_theory_folder_applies_dataset_settings(tmp_path):
+    from disfit.data.commondata import DataSet
+    from disfit.theory.importers import import_theory_folder
+
+    num, den = random_fktable("TOY_D", seed=2), random_fktable("TOY_P", seed=3)
+    folder = tmp_path / "theory_7" / "fastkernel"
+    folder.mkdir(parents=True)
+    for fk in (num, den):
+        write_pineappl_fktable(fk, folder / f"{fk.name}.pineappl.lz4")
+    dataset = DataSet(
+        name="TOY_RATIO", variant=None, process_type="DIS_NC", entries=np.arange(1, 7),
+        kinematics=None, central=np.ones(6), stat=np.ones(6), sys=np.zeros((6, 0)),
+        sys_treatment=(), sys_type=(), fktables=(("TOY_D",), ("TOY_P",)), operation="RATIO",
+        conversion_factor=0.5,
+    )  # fmt: skip
+    written = import_theory_folder(tmp_path / "theory_7", dataset, tmp_path / "fk")
+    assert [p.name for p in written] == ["TOY_D.parquet", "TOY_P.parquet"]
+    operands = [[read_fktable(tmp_path / "fk" / f"{n}.parquet")] for (n,) in dataset.fktables]
+    np.testing.assert_allclose(operands[0][0].values, 0.5 * num.values, rtol=1e-14)
+    ratio = dataset_predictions(operands, "RATIO", toy_xf_evolution)
+    direct = num.predict_fn(toy_xf_evolution) / den.predict_fn(toy_xf_evolution)
+    np.testing.assert_allclose(ratio, direct, rtol=1e-13)

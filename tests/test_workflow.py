@@ -68,3 +68,22 @@ def test_bad_config_stops_before_any_job(workdir):
     run = snakemake(workdir, "-n", "--configfile", str(bad))
     assert run.returncode != 0
     assert "key datasets[0].frac: 1.5 is greater than the maximum of 1" in run.stdout + run.stderr
+
+
+def test_pickle_import_through_the_workflow(workdir, tmp_path):
+    from conftest import write_toy_pickles
+
+    toy = write_toy_pickles(tmp_path)
+    config = workdir / "config" / "pickles.yaml"
+    config.write_text(
+        "run_name: pickles\n"
+        "datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_dw}\n"
+        f"pickles: {{experiments: {tmp_path / 'exp.pkl'}, positivity: {tmp_path / 'pos.pkl'}}}\n"
+    )
+    run = snakemake(workdir, "--configfile", str(config))
+    assert run.returncode == 0, run.stderr[-3000:]
+    covmat, names, _ = read_covmat(
+        workdir / "results" / "pickles" / "pickles" / "data" / "covmat.parquet"
+    )
+    np.testing.assert_allclose(covmat, toy["covmat"], rtol=1e-12)
+    assert (workdir / "results" / "pickles" / "pickles" / "positivity" / "POSTOY").is_dir()
