@@ -122,7 +122,7 @@ def test_parquet_round_trip(nnpdf40_datasets, tmp_path):
     back, names, entries = read_covmat(tmp_path / "covmat.parquet")
     np.testing.assert_array_equal(back, cov)
     assert names[0] == datasets[0].name and len(entries) == len(cov)
-    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporaries
+    assert not list(tmp_path.glob(".*.tmp*"))  # atomic writes leave no temporaries
 
 
 def test_generic_dis_cut_analytic():

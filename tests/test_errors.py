@@ -34,7 +34,7 @@ def toy_dataset(central=(1.0, 2.0), stat=(0.1, 0.1), sys_type="CORR") -> DataSet
 
 
 def no_outputs(folder) -> bool:
-    return not any(p.name.endswith((".parquet", ".tmp", ".tsv")) for p in folder.iterdir())
+    return not any(p.suffix in (".parquet", ".tsv") or ".tmp" in p.name for p in folder.iterdir())
 
 
 def test_unknown_dataset_suggests_close_names(capsys, tmp_path):

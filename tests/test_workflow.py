@@ -43,6 +43,14 @@ def test_lint_and_dry_runs(workdir):
     dry = snakemake(workdir, "-n")
     assert dry.returncode == 0, dry.stderr
     assert "data_commondata       19" in dry.stdout  # the default run: NNPDF4.0's DIS selection
+    # the theory stage of the default selection: 25 data + 4 positivity FK tables, eko in parts
+    theory = workdir / "config" / "theory.yaml"
+    theory.write_text("fktables: {source: theory}\n")
+    dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
+    assert dry.returncode == 0, dry.stderr
+    for jobs in ("theory_coefficients       29", "theory_eko                 2",
+                 "theory_fktable            29", "theory_dataset            19"):  # fmt: skip
+        assert jobs in dry.stdout, dry.stdout[-2000:]
 
 
 def test_tiny_config_end_to_end_then_nothing_to_do(workdir):
@@ -76,7 +84,7 @@ def test_pickle_import_through_the_workflow(workdir, tmp_path):
     toy = write_toy_pickles(tmp_path)
     config = workdir / "config" / "pickles.yaml"
     config.write_text(
-        "run_name: pickles\n"
+        "run_name: pickles\nfktables: {source: none}\n"
         "datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_dw}\n"
         f"pickles: {{experiments: {tmp_path / 'exp.pkl'}, positivity: {tmp_path / 'pos.pkl'}}}\n"
     )

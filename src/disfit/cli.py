@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from disfit import __version__
 from disfit.errors import DisfitError
 
@@ -91,6 +93,162 @@ def _cmd_import_pickles(args: argparse.Namespace) -> None:
     log.info("imported %s", {k: len(v) for k, v in written.items()})
 
 
+def _theory_json(text: str) -> dict:
+    try:
+        theory = json.loads(text) if text else {}
+    except json.JSONDecodeError as exc:
+        raise DisfitError(f"--theory: not valid JSON ({exc})") from None
+    return theory
+
+
+def _dataset_specs(specs: Sequence[str]) -> list[tuple[str, str | None]]:
+    """NAME[:VARIANT] arguments."""
+    return [(s.partition(":")[0], s.partition(":")[2] or None) for s in specs]
+
+
+def _cmd_theory_coefficients(args: argparse.Namespace) -> None:
+    from disfit.theory.card import theory_card, theory_id, xgrid
+    from disfit.theory.coefficients import (
+        POSITIVITY_OBSERVABLES,
+        POSITIVITY_Q2,
+        dataset_fktable_points,
+        observables_card,
+        positivity_x,
+        run_yadism,
+        save_coefficients,
+    )
+
+    config = _theory_json(args.theory)
+    card = theory_card(config)
+    if args.fktable in POSITIVITY_OBSERVABLES:
+        points = [{"x": float(x), "Q2": POSITIVITY_Q2, "y": 1.0} for x in positivity_x()]
+    else:
+        ((name, variant),) = _dataset_specs([args.dataset])
+        points = dataset_fktable_points(name, variant).get(args.fktable)
+        if points is None:
+            raise DisfitError(f"dataset {name} does not use FK table {args.fktable}")
+    log.info("%s: yadism on %d points (%s)", args.fktable, len(points), card["FNS"])
+    arrays = run_yadism(card, observables_card(args.fktable, points, xgrid(config)))
+    save_coefficients(args.out, arrays, fktable=args.fktable, theory_id=theory_id(config))
+
+
+def _cmd_theory_eko(args: argparse.Namespace) -> None:
+    from disfit.theory.card import theory_card, xgrid
+    from disfit.theory.coefficients import POSITIVITY_Q2, dataset_fktable_points
+    from disfit.theory.evolution import compute_eko, theory_patches
+    from disfit.theory.qgrid import q2_nodes
+
+    config = _theory_json(args.theory)
+    card = theory_card(config)
+    q2 = [POSITIVITY_Q2]
+    for name, variant in _dataset_specs(args.datasets):
+        for points in dataset_fktable_points(name, variant).values():
+            q2 += [p["Q2"] for p in points if p["Q2"] >= card["Q0"] ** 2]
+    all_patches = theory_patches(card, q2max=max(q2) * 1.01)
+    nodes = q2_nodes(q2, all_patches, ratio=float(config.get("node_ratio", 1.3)))
+    mine = nodes[args.part :: args.parts]  # the operator is computed in parts, in parallel
+    log.info("eko part %d/%d: %d of %d Q2 nodes for %d distinct Q2 (patches nf=%s)",
+             args.part + 1, args.parts, len(mine), len(nodes), len(set(q2)),
+             [p.nf for p in all_patches])  # fmt: skip
+    compute_eko(card, mine, xgrid(config), args.out)
+
+
+def _cmd_theory_fktable(args: argparse.Namespace) -> None:
+    from disfit.theory.assemble import OperatorAt, fktable_from_coefficients
+    from disfit.theory.card import theory_card, theory_id
+    from disfit.theory.coefficients import POSITIVITY_OBSERVABLES, load_coefficients
+    from disfit.theory.evolution import load_operators, strong_coupling, theory_patches
+    from disfit.theory.fktable import write_fktable
+
+    config = _theory_json(args.theory)
+    card = theory_card(config)
+    arrays, meta = load_coefficients(args.coefficients)
+    nodes, operators, _ = load_operators(args.eko)
+    at = OperatorAt(nodes, operators, theory_patches(card, q2max=max(q for q, _ in nodes) * 1.01))
+    kind = "positivity" if meta["fktable"] in POSITIVITY_OBSERVABLES else "data"
+    fk = fktable_from_coefficients(
+        meta["fktable"], arrays, card, at, strong_coupling(card), theory_id(config), kind
+    )
+    write_fktable(fk, args.out)
+    log.info("%s: FK table of %d points, %d flavours → %s", fk.name, fk.ndata, fk.active.sum(),
+             args.out)  # fmt: skip
+
+
+def _cmd_theory_lagrange(args: argparse.Namespace) -> None:
+    from disfit.theory.assemble import (
+        INTEGRABILITY,
+        POSITIVITY_PDFS,
+        OperatorAt,
+        integrability_fktable,
+        positivity_pdf_fktable,
+    )
+    from disfit.theory.card import theory_card, theory_id
+    from disfit.theory.coefficients import POSITIVITY_Q2, positivity_x
+    from disfit.theory.evolution import load_operators, theory_patches
+    from disfit.theory.fktable import write_fktable
+
+    config = _theory_json(args.theory)
+    card = theory_card(config)
+    nodes, operators, xgrid = load_operators(args.eko)
+    at = OperatorAt(nodes, operators, theory_patches(card, q2max=max(q for q, _ in nodes) * 1.01))
+    tid = theory_id(config)
+    for name, pid in POSITIVITY_PDFS.items():
+        fk = positivity_pdf_fktable(name, pid, positivity_x(), POSITIVITY_Q2, xgrid, card, at, tid)
+        write_fktable(fk, args.outdir / f"{name}.parquet")
+    for name in INTEGRABILITY:
+        write_fktable(integrability_fktable(name, card, tid), args.outdir / f"{name}.parquet")
+    log.info("%d positivity and %d integrability FK tables → %s", len(POSITIVITY_PDFS),
+             len(INTEGRABILITY), args.outdir)  # fmt: skip
+
+
+def _cmd_theory_copy(args: argparse.Namespace) -> None:
+    from disfit.theory.fktable import read_fktable, write_fktable
+
+    single = len(args.sources) == 1 and args.out.suffix == ".parquet"
+    for source in args.sources:
+        fk = read_fktable(source)  # validates what is shipped or computed before it is used
+        target = args.out if single else args.out / source.parent.name / source.name
+        write_fktable(fk, target)
+    log.info("%d FK tables → %s", len(args.sources), args.out)
+
+
+def _cmd_theory_dataset(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    from disfit.data.commondata import read_dataset
+    from disfit.theory.fktable import read_fktable, write_fktable
+    from disfit.theory.importers import read_cfactor
+
+    dataset = read_dataset(args.data_table)
+    for operand in dataset.fktables:
+        for name in operand:
+            fk = read_fktable(args.theory_fktables / f"{name}.parquet")
+            factor = dataset.conversion_factor * np.ones(fk.ndata)
+            for cfac in dataset.cfac:
+                factor = factor * read_cfactor(cfac, name)
+            provenance = {**fk.provenance, "cfactors": list(dataset.cfac),
+                          "conversion_factor": dataset.conversion_factor}  # fmt: skip
+            fk = dataclasses.replace(
+                fk, values=fk.values * factor[:, None, None], provenance=provenance
+            )
+            write_fktable(fk, args.outdir / f"{name}.parquet")
+    log.info("%s: FK tables with C-factors %s → %s", dataset.name, list(dataset.cfac),
+             args.outdir)  # fmt: skip
+
+
+def _cmd_export_theory(args: argparse.Namespace) -> None:
+    from disfit.theory.export import write_pineappl_fktable
+    from disfit.theory.fktable import read_fktable
+
+    paths = sorted(p for folder in args.fktables for p in folder.glob("*.parquet"))
+    if not paths:
+        raise DisfitError(f"no FK tables (*.parquet) in {', '.join(map(str, args.fktables))}")
+    for path in paths:
+        fk = read_fktable(path)
+        write_pineappl_fktable(fk, args.out / "fastkernel" / f"{fk.name}.pineappl.lz4")
+    log.info("exported %d FK tables → %s", len(paths), args.out / "fastkernel")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="disfit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"disfit {__version__}")
@@ -118,6 +276,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tables", nargs="+", type=Path)
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=_cmd_data_summary)
+
+    theory = stages.add_parser("theory", help="DIS FK tables from yadism + eko")
+    theory_cmds = theory.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = theory_cmds.add_parser("coefficients", help="yadism coefficient functions of an FK table")
+    p.add_argument("--theory", default="", help="JSON: the config's theory section")
+    p.add_argument("--fktable", required=True)
+    p.add_argument("--dataset", default=None, help="NAME[:VARIANT] whose kinematics it holds")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_cmd_theory_coefficients)
+    p = theory_cmds.add_parser("eko", help="the evolution operator on Q2 nodes")
+    p.add_argument("--theory", default="")
+    p.add_argument("--datasets", nargs="+", required=True, help="NAME[:VARIANT] ...")
+    p.add_argument("--part", type=int, default=0, help="which part of the Q2 nodes (from 0)")
+    p.add_argument("--parts", type=int, default=1, help="parts the nodes are split into")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_cmd_theory_eko)
+    p = theory_cmds.add_parser("fktable", help="coefficients ⊗ operator → FK table")
+    p.add_argument("--theory", default="")
+    p.add_argument("--coefficients", required=True, type=Path)
+    p.add_argument("--eko", required=True, type=Path, nargs="+", help="the eko parts")
+    p.add_argument("--out", required=True, type=Path)
+    p.set_defaults(func=_cmd_theory_fktable)
+    p = theory_cmds.add_parser("lagrange", help="positivity x·f and integrability FK tables")
+    p.add_argument("--theory", default="")
+    p.add_argument("--eko", required=True, type=Path, nargs="+", help="the eko parts")
+    p.add_argument("--outdir", required=True, type=Path)
+    p.set_defaults(func=_cmd_theory_lagrange)
+    p = theory_cmds.add_parser("copy", help="validate FK tables and copy them (shipped tables)")
+    p.add_argument("sources", nargs="+", type=Path)
+    p.add_argument("--out", required=True, type=Path, help="a .parquet file or a folder")
+    p.set_defaults(func=_cmd_theory_copy)
+    p = theory_cmds.add_parser("dataset", help="a dataset's FK tables with its C-factors")
+    p.add_argument("--data-table", required=True, type=Path)
+    p.add_argument("--theory-fktables", required=True, type=Path)
+    p.add_argument("--outdir", required=True, type=Path)
+    p.set_defaults(func=_cmd_theory_dataset)
+    p = stages.add_parser("export-theory", help="FK tables → an NNPDF theory folder (PineAPPL)")
+    p.add_argument("fktables", nargs="+", type=Path, help="folders of FK-table Parquet files")
+    p.add_argument("--out", required=True, type=Path, help="theory_<ID> folder to write")
+    p.set_defaults(func=_cmd_export_theory)
 
     imp = stages.add_parser("import", help="FK tables from PineAPPL files or n3fit pickles")
     imp_cmds = imp.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -1,9 +1,11 @@
 # Config validation and the helpers the rules share.
 import json
+import os
 
 from snakemake.utils import validate
 
 from disfit.config import validate_config
+from disfit.theory.card import theory_id
 
 # one clear line for a bad key first, then snakemake's own validation, which fills defaults
 validate_config(config, "config")
@@ -33,6 +35,75 @@ def all_outputs():
     outputs = [f"{RUN}/data/covmat.parquet", f"{RUN}/data/summary.tsv"]
     if config["fktables"]["source"] == "pineappl":
         outputs += expand(f"{RUN}/fktables/{{dataset}}", dataset=DATASETS)
+    elif config["fktables"]["source"] == "theory":
+        outputs += theory_outputs()
     if "pickles" in config:
         outputs.append(f"{RUN}/pickles")
     return outputs
+
+
+THEORY = f"{RUN}/theory"
+THEORY_JSON = json.dumps(
+    {k: v for k, v in config["theory"].items() if k not in ("regenerate", "eko_parts")}
+)
+THEORY_ID = theory_id(config["theory"])
+SHIPPED = f"resources/theory/{THEORY_ID}"
+USE_SHIPPED = os.path.isdir(SHIPPED) and not config["theory"]["regenerate"]
+EKO_PARTS = config["theory"]["eko_parts"]
+EKO_FILES = expand(f"{THEORY}/eko/part{{part}}.tar", part=range(EKO_PARTS))
+
+
+def dataset_fktables():
+    """Each configured dataset's FK-table names, from its nnpdf_data metadata."""
+    from disfit.data.commondata import resolve_metadata
+
+    return {
+        d["dataset"]: [
+            fk
+            for operand in resolve_metadata(
+                d["dataset"], d.get("variant")
+            ).theory.FK_tables
+            for fk in operand
+        ]
+        for d in config["datasets"]
+    }
+
+
+DATASET_FKTABLES = dataset_fktables()
+# FK table → the NAME:VARIANT whose kinematics it holds
+FKTABLE_DATASET = {
+    fk: f"{name}:{DATASETS[name].get('variant') or ''}"
+    for name, fks in DATASET_FKTABLES.items()
+    for fk in fks
+}
+LAGRANGE = [  # positivity x·f and integrability sets (disfit.theory.assemble)
+    *(
+        f"NNPDF_POS_{f}_40"
+        for f in (
+            "UP",
+            "ANTI_UP",
+            "DOWN",
+            "ANTI_DOWN",
+            "STRANGE",
+            "ANTI_STRANGE",
+            "GLUON",
+        )
+    ),
+    *(f"NNPDF_INTEG_{f}_40" for f in ("XV", "XV3", "XV8", "XT3", "XT8")),
+]
+POSITIVITY_STRUCTURE_FUNCTIONS = [
+    "NNPDF_POS_F2U_40",
+    "NNPDF_POS_F2D_40",
+    "NNPDF_POS_F2S_40",
+    "NNPDF_POS_FLL_40",
+]
+
+
+def theory_outputs():
+    """FK tables the theory stage makes: data, positivity, integrability, the export."""
+    return (
+        expand(f"{RUN}/fktables/{{dataset}}", dataset=DATASETS)
+        + expand(f"{THEORY}/fktables/{{fk}}.parquet", fk=POSITIVITY_STRUCTURE_FUNCTIONS)
+        + expand(f"{THEORY}/lagrange/{{name}}.parquet", name=LAGRANGE)
+        + [f"{THEORY}/theory_disfit"]
+    )

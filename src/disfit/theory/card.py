@@ -1,0 +1,87 @@
+"""The theory of a run: an NNPDF theory card with the config's overrides, for yadism and eko."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from disfit.errors import DisfitError
+
+ORDERS = {"LO": 0, "NLO": 1, "NNLO": 2}
+_OVERRIDES = {"q0": "Q0", "mc": "mc", "mb": "mb", "mt": "mt", "alphas": "alphas"}
+
+
+def theory_card(config: Mapping[str, Any]) -> dict[str, Any]:
+    """NNPDF theory-card dict (nnpdf_data.theory.TheoryCard) for the config's `theory` section.
+
+    Masses also move the thresholds (Qm = m); the card's own keys stay otherwise.
+    """
+    import nnpdf_data
+    from nnpdf_data.theory import DEPRECATED_KEYS, TheoryCard
+
+    config = dict(config)
+    path = (
+        Path(nnpdf_data.__file__).parent / "theory_cards" / f"{config.get('card', 40000000)}.yaml"
+    )
+    if not path.is_file():
+        raise DisfitError(f"config key theory.card: no theory card {path.name} in nnpdf_data")
+    raw = yaml.safe_load(path.read_text())
+    raw["FNS"] = config.get("scheme", "ZM-VFNS")
+    if raw["FNS"] != "ZM-VFNS":
+        raise DisfitError("config key theory.scheme: only ZM-VFNS is available (see docs)")
+    if "order" in config:
+        raw["PTO"] = ORDERS[config["order"]]
+    if "tmc" in config:
+        raw["TMC"] = 1 if config["tmc"] else 0
+    for key, card_key in _OVERRIDES.items():
+        if key in config:
+            raw[card_key] = float(config[key])
+    for m, qm in (("mc", "Qmc"), ("mb", "Qmb"), ("mt", "Qmt")):
+        if m in config:
+            raw[qm] = float(config[m])
+    if not raw["Q0"] < raw["mb"] * raw["kbThr"]:
+        raise DisfitError(
+            f"config key theory.q0: Q0 = {raw['Q0']} GeV must lie below the bottom threshold "
+            f"({raw['mb'] * raw['kbThr']} GeV)"
+        )
+    if not raw["mc"] < raw["mb"] < raw["mt"]:
+        raise DisfitError("config keys theory.mc/mb/mt: masses must be ordered mc < mb < mt")
+    card = TheoryCard(**raw).asdict()
+    for key in DEPRECATED_KEYS:
+        card.pop(key, None)
+    return {k: v for k, v in card.items() if v is not None or k in ("NfFF", "nfref")}
+
+
+def theory_id(config: Mapping[str, Any]) -> str:
+    """Short content hash of everything that shapes the FK tables: the resolved theory card, the
+    x grid and the Q² node spacing. Recorded in every FK table; names the shipped tables."""
+    blob = json.dumps(
+        {
+            "card": theory_card(config),
+            "xgrid": [int(config.get("xgrid_points", 50)), float(config.get("xgrid_min", 2e-7))],
+            "node_ratio": float(config.get("node_ratio", 1.3)),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def xgrid(config: Mapping[str, Any]) -> np.ndarray:
+    """The FK x grid: eko.interpolation.lambertgrid(n, xmin), NNPDF's DIS grid by default."""
+    from eko.interpolation import lambertgrid
+
+    return np.asarray(
+        lambertgrid(int(config.get("xgrid_points", 50)), float(config.get("xgrid_min", 2e-7)))
+    )
+
+
+def thresholds(card: Mapping[str, Any]) -> list[float]:
+    """Heavy-quark matching scales kThr·m in GeV (charm, bottom, top)."""
+    return [card["kcThr"] * card["mc"], card["kbThr"] * card["mb"], card["ktThr"] * card["mt"]]

@@ -1,0 +1,129 @@
+"""One eko evolution operator per theory, on Q² nodes per flavour-number patch.
+
+Operators at any Q² come from Lagrange interpolation in ln Q² between the nodes of the same
+patch (qgrid.interpolate); they are rotated to the evolution basis on their input side, so an
+FK table contracts them with x·f at Q0 in the 14-flavour FK basis.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from disfit.errors import DisfitError
+from disfit.io import atomic_path
+from disfit.theory.qgrid import Patch, patches
+
+
+def theory_patches(card: Mapping[str, Any], q2max: float = 1e6) -> list[Patch]:
+    """Flavour-number patches of the card's VFNS above Q0."""
+    from disfit.theory.card import thresholds
+
+    return patches(card["Q0"], thresholds(card), card["nf0"], q2max, card.get("MaxNfPdf", 5))
+
+
+def eko_cards(card: Mapping[str, Any], nodes: Sequence[tuple[float, int]], xgrid: np.ndarray):
+    """eko's (TheoryCard, OperatorCard) for the nodes (Q², nf) on `xgrid`."""
+    from eko.io import runcards
+
+    theory = runcards.Legacy(dict(card), {}).new_theory
+    operator = runcards.OperatorCard.from_dict(
+        {
+            "init": (float(card["Q0"]), int(card["nf0"])),
+            "mugrid": [(float(np.sqrt(q2)), int(nf)) for q2, nf in nodes],
+            "xgrid": [float(x) for x in xgrid],
+            "configs": {
+                "evolution_method": "truncated" if card["ModEv"] == "TRN" else "iterate-exact",
+                "ev_op_max_order": [10, 0],
+                "ev_op_iterations": 1 if card["ModEv"] == "TRN" else 30,
+                "scvar_method": None,
+                "inversion_method": "expanded" if card["ModEv"] == "TRN" else "exact",
+                "interpolation_polynomial_degree": 4,
+                "interpolation_is_log": True,
+                "n_integration_cores": 1,
+                "polarized": False,
+                "time_like": False,
+            },
+            "debug": {"skip_singlet": False, "skip_non_singlet": False},
+        }
+    )
+    return theory, operator
+
+
+def compute_eko(
+    card: Mapping[str, Any], nodes: Sequence[tuple[float, int]], xgrid: np.ndarray, path: Path
+) -> None:
+    """Run eko for `nodes` and write its output file atomically."""
+    from eko.runner.managed import solve
+
+    theory, operator = eko_cards(card, nodes, xgrid)
+    with atomic_path(path) as tmp:
+        tmp.unlink()
+        solve(theory, operator, tmp)
+
+
+@functools.cache
+def _flavour_to_evolution_inverse() -> np.ndarray:
+    from eko import basis_rotation
+
+    return np.linalg.inv(np.array(basis_rotation.rotate_flavor_to_evolution, dtype=float))
+
+
+def load_operators(
+    paths: str | Path | Sequence[str | Path],
+) -> tuple[list[tuple[float, int]], list[np.ndarray], np.ndarray]:
+    """(nodes, operators, xgrid) from eko files (the parts of one theory's operator), sorted in
+    Q²; operators E[out PDG id, x_out, in FK flavour, x_in] act on f at Q0 in the FK evolution
+    basis (disfit.theory.fktable.FK_BASIS order)."""
+    import eko
+
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    items, grids = [], []
+    for path in paths:
+        try:
+            with eko.EKO.read(Path(path)) as output:
+                grids.append(np.asarray(output.xgrid.raw, dtype=float))
+                items += [((float(ep[0]), int(ep[1])), np.array(op.operator))
+                          for ep, op in output.items()]  # fmt: skip
+        except Exception as exc:  # eko raises many types for a broken archive
+            raise DisfitError(
+                f"{path}: not a readable eko output ({exc}); rerun the theory"
+            ) from None
+    if any(not np.array_equal(g, grids[0]) for g in grids):
+        raise DisfitError(f"eko parts {paths} have different x grids; rerun the theory")
+    items.sort(key=lambda item: item[0])
+    rinv = _flavour_to_evolution_inverse()
+    nodes = [node for node, _ in items]
+    operators = [np.einsum("aibj,bk->aikj", op, rinv) for _, op in items]
+    return nodes, operators, grids[0]
+
+
+def strong_coupling(card: Mapping[str, Any]):
+    """a_s(Q²) = alpha_s / 4π in the card's VFNS, as eko evolves it."""
+    from eko.couplings import Couplings, couplings_mod_ev
+    from eko.matchings import Atlas, nf_default
+    from eko.quantities.heavy_quarks import MatchingScales
+
+    theory, operator = eko_cards(card, [(10.0, 4)], np.array([1e-3, 0.1, 1.0]))
+    masses = [m.value**2 for m in theory.heavy.masses]
+    ratios = np.power(theory.heavy.matching_ratios, 2.0).tolist()
+    couplings = Couplings(
+        theory.couplings,
+        theory.order,
+        couplings_mod_ev(operator.configs.evolution_method),
+        masses=masses,
+        hqm_scheme=theory.heavy.masses_scheme,
+        thresholds_ratios=ratios,
+    )
+    matching = np.array(masses) * np.array(ratios)
+    matching[card.get("MaxNfPdf", 5) - 3 :] = np.inf
+    atlas = Atlas(MatchingScales(matching), (card["Q0"] ** 2, card["nf0"]))
+
+    def a_s(q2: float) -> float:
+        return float(couplings.a_s(q2, nf_to=nf_default(q2, atlas)))
+
+    return a_s
