@@ -111,3 +111,28 @@ def test_export_theory_reads_back_through_the_importer(tmp_path, capsys):
             back.predict_fn(toy_xf_evolution), fk.predict_fn(toy_xf_evolution), rtol=1e-13
         )
         assert read_fktable(tmp_path / "fk" / f"{fk.name}.parquet").name == back.name
+
+
+def test_theory_dataset_applies_c_factors(tmp_path):
+    import dataclasses
+
+    from test_errors import toy_dataset
+
+    from disfit.data.commondata import write_dataset
+    from disfit.theory.importers import read_cfactor
+
+    name = "NUTEV_CC_NU_FE_SIGMARED"
+    fk = random_fktable(name, ndata=45, seed=21)
+    write_fktable(fk, tmp_path / "theory" / f"{name}.parquet")
+    dataset = dataclasses.replace(
+        toy_dataset(), fktables=((name,),), cfac=("MAS",), conversion_factor=0.5
+    )
+    write_dataset(dataset, tmp_path / "data.parquet")
+    argv = ["theory", "dataset", "--data-table", str(tmp_path / "data.parquet"),
+            "--theory-fktables", str(tmp_path / "theory"),
+            "--outdir", str(tmp_path / "out")]  # fmt: skip
+    assert main(argv) == 0
+    back = read_fktable(tmp_path / "out" / f"{name}.parquet")
+    expected = fk.values * 0.5 * read_cfactor("MAS", name)[:, None, None]
+    np.testing.assert_allclose(back.values, expected, rtol=1e-15)
+    assert back.provenance["cfactors"] == ["MAS"]

@@ -13,8 +13,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from disfit import __version__
 from disfit.errors import DisfitError
 
@@ -217,15 +215,13 @@ def _cmd_theory_dataset(args: argparse.Namespace) -> None:
 
     from disfit.data.commondata import read_dataset
     from disfit.theory.fktable import read_fktable, write_fktable
-    from disfit.theory.importers import read_cfactor
+    from disfit.theory.importers import dataset_factors
 
     dataset = read_dataset(args.data_table)
     for operand in dataset.fktables:
         for name in operand:
             fk = read_fktable(args.theory_fktables / f"{name}.parquet")
-            factor = dataset.conversion_factor * np.ones(fk.ndata)
-            for cfac in dataset.cfac:
-                factor = factor * read_cfactor(cfac, name)
+            factor = dataset_factors(name, fk.ndata, dataset.cfac, dataset.conversion_factor)
             provenance = {**fk.provenance, "cfactors": list(dataset.cfac),
                           "conversion_factor": dataset.conversion_factor}  # fmt: skip
             fk = dataclasses.replace(

@@ -43,6 +43,22 @@ def read_cfactor(name: str, fktable: str, folder: Path | None = None) -> np.ndar
     return values[:, 0]
 
 
+def dataset_factors(
+    fktable: str, ndata: int, cfactors: Sequence[str] = (), conversion_factor: float = 1.0
+) -> np.ndarray:
+    """Per-point factor a dataset applies to one of its FK tables: its conversion factor times
+    its C-factors for that table."""
+    factor = np.full(ndata, float(conversion_factor))
+    for cfac in cfactors:
+        values = read_cfactor(cfac, fktable)
+        if len(values) != ndata:
+            raise DisfitError(
+                f"C-factor {cfac} for {fktable}: {len(values)} values, {ndata} points"
+            )
+        factor *= values
+    return factor
+
+
 def fktable_from_pineappl(
     path: str | Path,
     name: str | None = None,
@@ -71,15 +87,7 @@ def fktable_from_pineappl(
     xgrid = np.asarray(pine.x_grid(), dtype=float)
     table = np.asarray(pine.table(), dtype=float)  # (ndata, channels, nx)
     table = table / np.asarray(pine.bin_normalizations())[:, None, None] / xgrid
-    factor = np.full(table.shape[0], float(conversion_factor))
-    for cfac in cfactors:
-        values = read_cfactor(cfac, name)
-        if len(values) != table.shape[0]:
-            raise DisfitError(
-                f"C-factor {cfac} for {name}: {len(values)} values for {table.shape[0]} points"
-            )
-        factor *= values
-    table *= factor[:, None, None]
+    table *= dataset_factors(name, table.shape[0], cfactors, conversion_factor)[:, None, None]
     active = np.zeros(NFL, dtype=bool)
     dense = np.zeros((table.shape[0], NFL, len(xgrid)))
     for c, channel in enumerate(pine.channels()):
