@@ -142,7 +142,7 @@ def _cmd_theory_eko(args: argparse.Namespace) -> None:
     for name, variant in _dataset_specs(args.datasets):
         for points in dataset_fktable_points(name, variant).values():
             q2 += [p["Q2"] for p in points if p["Q2"] >= card["Q0"] ** 2]
-    all_patches = theory_patches(card, q2max=max(q2) * 1.01)
+    all_patches = theory_patches(card)
     nodes = q2_nodes(q2, all_patches, ratio=float(config.get("node_ratio", 1.3)))
     mine = nodes[args.part :: args.parts]  # the operator is computed in parts, in parallel
     log.info("eko part %d/%d: %d of %d Q2 nodes for %d distinct Q2 (patches nf=%s)",
@@ -155,14 +155,13 @@ def _cmd_theory_fktable(args: argparse.Namespace) -> None:
     from disfit.theory.assemble import OperatorAt, fktable_from_coefficients
     from disfit.theory.card import theory_card, theory_id
     from disfit.theory.coefficients import POSITIVITY_OBSERVABLES, load_coefficients
-    from disfit.theory.evolution import load_operators, strong_coupling, theory_patches
+    from disfit.theory.evolution import strong_coupling
     from disfit.theory.fktable import write_fktable
 
     config = _theory_json(args.theory)
     card = theory_card(config)
     arrays, meta = load_coefficients(args.coefficients)
-    nodes, operators, _ = load_operators(args.eko)
-    at = OperatorAt(nodes, operators, theory_patches(card, q2max=max(q for q, _ in nodes) * 1.01))
+    at, _ = OperatorAt.from_eko(card, args.eko)
     kind = "positivity" if meta["fktable"] in POSITIVITY_OBSERVABLES else "data"
     fk = fktable_from_coefficients(
         meta["fktable"], arrays, card, at, strong_coupling(card), theory_id(config), kind
@@ -182,13 +181,11 @@ def _cmd_theory_lagrange(args: argparse.Namespace) -> None:
     )
     from disfit.theory.card import theory_card, theory_id
     from disfit.theory.coefficients import POSITIVITY_Q2, positivity_x
-    from disfit.theory.evolution import load_operators, theory_patches
     from disfit.theory.fktable import write_fktable
 
     config = _theory_json(args.theory)
     card = theory_card(config)
-    nodes, operators, xgrid = load_operators(args.eko)
-    at = OperatorAt(nodes, operators, theory_patches(card, q2max=max(q for q, _ in nodes) * 1.01))
+    at, xgrid = OperatorAt.from_eko(card, args.eko)
     tid = theory_id(config)
     for name, pid in POSITIVITY_PDFS.items():
         fk = positivity_pdf_fktable(name, pid, positivity_x(), POSITIVITY_Q2, xgrid, card, at, tid)

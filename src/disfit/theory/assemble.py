@@ -50,6 +50,14 @@ class OperatorAt:
         self.nodes, self.operators, self.patches = list(nodes), list(operators), all_patches
         self._cache: dict[float, np.ndarray] = {}
 
+    @classmethod
+    def from_eko(cls, card: Mapping[str, Any], paths: Sequence) -> tuple[OperatorAt, np.ndarray]:
+        """Operators of a theory's eko files (its parts), and their x grid."""
+        from disfit.theory.evolution import load_operators, theory_patches
+
+        nodes, operators, xgrid = load_operators(paths)
+        return cls(nodes, operators, theory_patches(card)), xgrid
+
     def __call__(self, q2: float) -> np.ndarray:
         if q2 not in self._cache:
             exact = [i for i, (node, _) in enumerate(self.nodes) if node == q2]
