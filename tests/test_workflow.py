@@ -3,6 +3,7 @@ nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 def workdir(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("workflow")
     shutil.copy(ROOT / "Snakefile", work)
-    for folder in ("workflow", "config", "envs"):
+    for folder in ("workflow", "config", "envs", "resources"):
         shutil.copytree(ROOT / folder, work / folder)
     return work
 
@@ -43,9 +44,12 @@ def test_lint_and_dry_runs(workdir):
     dry = snakemake(workdir, "-n")
     assert dry.returncode == 0, dry.stderr
     assert "data_commondata       19" in dry.stdout  # the default run: NNPDF4.0's DIS selection
-    # the theory stage of the default selection: 25 data + 4 positivity FK tables, eko in parts
+    # the default theory is shipped: its tables are copied, not computed, and 100 replicas fitted
+    assert "theory_select" in dry.stdout and "fit_1_100" in dry.stdout
+    assert "theory_coefficients" not in dry.stdout
+    # regenerating it: 25 data + 4 positivity FK tables, eko in parts
     theory = workdir / "config" / "theory.yaml"
-    theory.write_text("fktables: {source: theory}\n")
+    theory.write_text("theory: {regenerate: true}\n")
     dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
     assert dry.returncode == 0, dry.stderr
     for jobs in ("theory_coefficients       29", "theory_eko                 2",
@@ -65,6 +69,9 @@ def test_tiny_config_end_to_end_then_nothing_to_do(workdir):
         ("HERA_NC_318GEV_EAVG_CHARM-SIGMARED", "legacy"))]  # fmt: skip
     np.testing.assert_allclose(covmat, covmat_from_systematics(datasets), rtol=1e-14)
     assert (results / "logs" / "data" / "covmat.log").read_text().count("274 points") == 1
+    for k in (1, 2):  # two replica fits from the shipped FK tables
+        content = json.loads((results / "fit" / f"replica_{k}" / "replica.json").read_text())
+        assert content["ndata"]["total"] == 274 and np.isfinite(content["chi2"])
     again = snakemake(workdir, "--configfile", "config/test.yaml")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -86,7 +93,8 @@ def test_pickle_import_through_the_workflow(workdir, tmp_path):
     config.write_text(
         "run_name: pickles\nfktables: {source: none}\n"
         "datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_dw}\n"
-        f"pickles: {{experiments: {tmp_path / 'exp.pkl'}, positivity: {tmp_path / 'pos.pkl'}}}\n"
+        f"pickles: {{experiments: {tmp_path / 'exp.pkl'}, positivity: {tmp_path / 'pos.pkl'}, "
+        "fit: false}\n"
     )
     run = snakemake(workdir, "--configfile", str(config))
     assert run.returncode == 0, run.stderr[-3000:]

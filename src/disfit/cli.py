@@ -242,6 +242,74 @@ def _cmd_export_theory(args: argparse.Namespace) -> None:
     log.info("exported %d FK tables → %s", len(paths), args.out / "fastkernel")
 
 
+def _replica_numbers(text: str) -> list[int]:
+    """'3' or '1-10' → replica numbers."""
+    try:
+        first, _, last = text.partition("-")
+        numbers = list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        numbers = []
+    if not numbers or numbers[0] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give replicas as N or FIRST-LAST, from 1")
+    return numbers
+
+
+def _find_table(folders: Sequence[Path], name: str, key: str) -> Path:
+    for folder in folders:
+        for candidate in (folder / f"{name}.parquet", *folder.glob(f"*/{name}.parquet")):
+            if candidate.is_file():
+                return candidate
+    raise DisfitError(
+        f"{key}: no FK table {name}.parquet in {', '.join(map(str, folders))}; fix the name "
+        "or make the table"
+    )
+
+
+def _cmd_fit(args: argparse.Namespace) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from disfit.config import load_config
+    from disfit.fit.inputs import load_fit_inputs
+    from disfit.fit.runner import describe, fit_replicas
+
+    if args.config_json is not None:
+        from disfit.config import validate_config
+
+        try:
+            config = json.loads(args.config_json)
+        except json.JSONDecodeError as exc:
+            raise DisfitError(f"--config-json: not valid JSON ({exc})") from None
+        config = validate_config(config, "--config-json")
+    else:
+        config = load_config(args.config)
+    fit = config["fit"]
+    lagrange = {
+        kind: [
+            (_find_table(args.lagrange, e["dataset"], f"fit.{kind}.datasets"), e["maxlambda"])
+            for e in fit[kind]["datasets"]
+        ]
+        for kind in ("positivity", "integrability")
+    }
+    t0 = None
+    if fit["t0pdfset"]:
+        from disfit.fit.t0 import t0_pdf
+        from disfit.theory.card import theory_card
+
+        t0 = t0_pdf(fit["t0pdfset"], float(theory_card(config["theory"])["Q0"]))
+    fracs = {d["dataset"]: d["frac"] for d in config["datasets"]}
+    inputs = load_fit_inputs(args.data_dir, args.covmat, args.fktables, lagrange["positivity"],
+                             lagrange["integrability"], fracs, t0)  # fmt: skip
+    log.info("fit of %d points, replicas %s", inputs.ndata, args.replicas)
+    with Progress(TextColumn("replicas " + str(args.replicas[0]) + "-" + str(args.replicas[-1])),
+                  BarColumn(), TextColumn("epoch {task.completed}/{task.total}"),
+                  TimeRemainingColumn(), transient=False) as bar:  # fmt: skip
+        task = bar.add_task("fit", total=fit["epochs"])
+        results = fit_replicas(inputs, fit, args.replicas, args.outdir,
+                               lambda done, total: bar.update(task, completed=done))  # fmt: skip
+    for content in results:
+        log.info(describe(content))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="disfit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"disfit {__version__}")
@@ -309,6 +377,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("fktables", nargs="+", type=Path, help="folders of FK-table Parquet files")
     p.add_argument("--out", required=True, type=Path, help="theory_<ID> folder to write")
     p.set_defaults(func=_cmd_export_theory)
+
+    p = stages.add_parser("fit", help="fit a batch of replicas (TensorFlow)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", type=Path, help="the run's config YAML")
+    source.add_argument("--config-json", help="the config as JSON (what the workflow passes)")
+    p.add_argument("--data-dir", required=True, type=Path, help="folder of the data tables")
+    p.add_argument("--covmat", required=True, type=Path)
+    p.add_argument("--fktables", required=True, nargs="+", type=Path,
+                   help="one folder of FK tables per dataset, named after it")  # fmt: skip
+    p.add_argument("--lagrange", nargs="*", type=Path, default=[],
+                   help="folders holding the positivity and integrability tables")  # fmt: skip
+    p.add_argument("--replicas", required=True, type=_replica_numbers, help="N or FIRST-LAST")
+    p.add_argument("--outdir", required=True, type=Path, help="replica_<k>/ folders go here")
+    p.set_defaults(func=_cmd_fit)
 
     imp = stages.add_parser("import", help="FK tables from PineAPPL files or n3fit pickles")
     imp_cmds = imp.add_subparsers(dest="command", required=True, metavar="COMMAND")

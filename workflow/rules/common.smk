@@ -39,6 +39,8 @@ def all_outputs():
         outputs += theory_outputs()
     if "pickles" in config:
         outputs.append(f"{RUN}/pickles")
+    if config["fktables"]["source"] == "theory" or config.get("pickles", {}).get("fit"):
+        outputs += fit_outputs()
     return outputs
 
 
@@ -107,3 +109,33 @@ def theory_outputs():
         + expand(f"{THEORY}/lagrange/{{name}}.parquet", name=LAGRANGE)
         + [f"{THEORY}/theory_disfit"]
     )
+
+
+FIT = config["fit"]
+# (first, last) replica numbers of each fit job
+FIT_BATCHES = [
+    (first, min(first + FIT["replicas_per_job"] - 1, FIT["replicas"]))
+    for first in range(1, FIT["replicas"] + 1, FIT["replicas_per_job"])
+]
+# what `disfit fit` reads of the config: a change here reruns the fits, not the theory
+FIT_CONFIG_JSON = json.dumps(
+    {
+        "fit": FIT,
+        "datasets": config["datasets"],
+        "theory": {k: v for k, v in config["theory"].items() if k != "eko_parts"},
+    }
+)
+
+
+def fit_memory(replicas):
+    """MB for a batch: the whitened FK tables grow with the replicas (measured, with margin)."""
+    return 1500 + 12 * replicas
+
+
+def fit_runtime(replicas):
+    """Minutes for a batch of the default DIS fit on 2 cores (measured, with margin)."""
+    return 10 + replicas // 5
+
+
+def fit_outputs():
+    return expand(f"{RUN}/fit/replica_{{k}}", k=range(1, FIT["replicas"] + 1))

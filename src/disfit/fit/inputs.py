@@ -1,0 +1,220 @@
+"""What a fit reads: data tables, their covariance and FK tables, brought to one x grid and to
+the 8-flavour fitted basis, so a replica's predictions are one contraction with its x·f."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse.csgraph as csgraph
+
+from disfit.data.commondata import DataSet, read_dataset
+from disfit.data.covmat import read_covmat
+from disfit.errors import DisfitError
+from disfit.theory.fktable import FK_BASIS, NFL, OPERATIONS, FKTable, read_fktable
+
+#: n3fit's EVOL fitted basis: the 8 network outputs.
+FITTED_BASIS = ("sng", "g", "v", "v3", "v8", "t3", "t8", "t15")
+
+
+def _fitted_to_fk_basis() -> np.ndarray:
+    """(14, 8) matrix: x·f in FK_BASIS from the fitted flavours (no photon, b or t at Q0)."""
+    source = {"Sigma": "sng", "g": "g", "V": "v", "V3": "v3", "V8": "v8", "V15": "v",
+              "V24": "v", "V35": "v", "T3": "t3", "T8": "t8", "T15": "t15", "T24": "sng",
+              "T35": "sng"}  # fmt: skip
+    rot = np.zeros((NFL, len(FITTED_BASIS)))
+    for row, flavour in enumerate(FK_BASIS):
+        if flavour in source:
+            rot[row, FITTED_BASIS.index(source[flavour])] = 1.0
+    return rot
+
+
+FIT_ROTATION = _fitted_to_fk_basis()
+
+
+@dataclasses.dataclass(frozen=True)
+class FitDataset:
+    """One dataset in the fit: its slice of the data vector and its operands in the fitted basis
+    on the fit's x grid, each (ndata, 8, nx), rows already restricted to the kept points."""
+
+    name: str
+    rows: slice
+    frac: float
+    operation: str
+    operands: tuple[np.ndarray, ...]
+
+    @property
+    def ndata(self) -> int:
+        return self.rows.stop - self.rows.start
+
+    @property
+    def linear(self) -> bool:
+        return self.operation == "NULL" and len(self.operands) == 1
+
+
+@dataclasses.dataclass(frozen=True)
+class LagrangeSet:
+    """A positivity or integrability set: observables = table (n, 8, nx) · x·f, with its λ_max."""
+
+    name: str
+    table: np.ndarray
+    maxlambda: float
+
+
+@dataclasses.dataclass(frozen=True)
+class FitInputs:
+    """Everything a replica fit needs, as numpy arrays."""
+
+    xgrid: np.ndarray
+    datasets: tuple[FitDataset, ...]
+    central: np.ndarray
+    covmat: np.ndarray  # experimental: pseudo-data sampling and the experimental χ²
+    fit_covmat: np.ndarray  # the χ² of training and validation (t0 when a t0 PDF is named)
+    groups: tuple[np.ndarray, ...]  # indices of covariance-connected points
+    positivity: tuple[LagrangeSet, ...]
+    integrability: tuple[LagrangeSet, ...]
+    q0: float
+
+    @property
+    def ndata(self) -> int:
+        return len(self.central)
+
+
+def fitted_basis_table(fktable: FKTable, xgrid: np.ndarray) -> np.ndarray:
+    """The FK table as (ndata, 8, len(xgrid)) acting on the fitted flavours at `xgrid`."""
+    index = np.searchsorted(xgrid, fktable.xgrid)
+    if np.any(index >= len(xgrid)) or not np.allclose(xgrid[index], fktable.xgrid, rtol=1e-12):
+        raise DisfitError(f"FK table {fktable.name}: its x grid is not part of the fit's x grid")
+    rotated = np.einsum("dja,jk->dka", fktable.values, FIT_ROTATION[fktable.active])
+    out = np.zeros((fktable.ndata, len(FITTED_BASIS), len(xgrid)))
+    out[:, :, index] = rotated
+    return out
+
+
+def union_xgrid(tables: Sequence[FKTable]) -> np.ndarray:
+    """All x points of `tables`, merged where they agree to 1e-12."""
+    xs = np.unique(np.concatenate([fk.xgrid for fk in tables]))
+    keep = np.ones(len(xs), dtype=bool)
+    keep[1:] = ~np.isclose(xs[1:], xs[:-1], rtol=1e-12, atol=0)
+    return xs[keep]
+
+
+def covariance_groups(covmat: np.ndarray, rows: Sequence[slice]) -> tuple[np.ndarray, ...]:
+    """Point indices of each set of datasets (given by their `rows`) linked by correlations:
+    the χ² splits exactly into these blocks, and each holds whole datasets."""
+    owner = np.empty(len(covmat), dtype=int)
+    for i, r in enumerate(rows):
+        owner[r] = i
+    i, j = np.nonzero(covmat)
+    links = np.zeros((len(rows), len(rows)), dtype=bool)
+    links[owner[i], owner[j]] = True
+    count, labels = csgraph.connected_components(links, directed=False)
+    return tuple(np.flatnonzero(labels[owner] == k) for k in range(count))
+
+
+def load_fit_inputs(
+    data_dir: str | Path,
+    covmat_path: str | Path,
+    fktable_dirs: Sequence[str | Path],
+    positivity: Sequence[tuple[str | Path, float]] = (),
+    integrability: Sequence[tuple[str | Path, float]] = (),
+    fracs: dict[str, float] | None = None,
+    t0: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> FitInputs:
+    """Read the data tables named by the covariance, their FK tables (one folder per dataset,
+    in the order of `fktable_dirs`), and the positivity and integrability tables. With `t0`
+    (x → x·f (14, nx) at Q0) the fitting covariance is the t0 one."""
+    covmat, names, _entries = read_covmat(covmat_path)
+    order = list(dict.fromkeys(names))
+    folders = {Path(d).name: Path(d) for d in fktable_dirs}
+    datasets: list[DataSet] = []
+    for name in order:
+        path = Path(data_dir) / f"{name}.parquet"
+        if not path.is_file():
+            raise DisfitError(f"{path}: data table of {name} (named by {covmat_path}) not found")
+        datasets.append(read_dataset(path))
+        if name not in folders:
+            raise DisfitError(f"no FK-table folder for dataset {name}; pass it with --fktables")
+    tables = {
+        d.name: [
+            [read_fktable(folders[d.name] / f"{fk}.parquet") for fk in op] for op in d.fktables
+        ]
+        for d in datasets
+    }
+    lagrange = {
+        kind: [(read_fktable(p), float(lam)) for p, lam in entries]
+        for kind, entries in (("positivity", positivity), ("integrability", integrability))
+    }
+    every = [fk for ops in tables.values() for op in ops for fk in op]
+    every += [fk for entries in lagrange.values() for fk, _ in entries]
+    xgrid = union_xgrid(every)
+    q0s = {round(fk.q0, 6) for fk in every}
+    if len(q0s) != 1:
+        raise DisfitError(f"FK tables of different Q0 in one fit: {sorted(q0s)} GeV")
+
+    fit_datasets, offset = [], 0
+    for dataset in datasets:
+        if dataset.operation not in OPERATIONS:
+            raise DisfitError(f"{dataset.name}: operation {dataset.operation} is not supported")
+        rows = dataset.entries - 1
+        operands = []
+        for operand in tables[dataset.name]:
+            full = np.concatenate([fitted_basis_table(fk, xgrid) for fk in operand])
+            if full.shape[0] == dataset.ndata_total:
+                operands.append(full[rows])
+            else:
+                raise DisfitError(
+                    f"{dataset.name}: FK tables hold {full.shape[0]} points, the data "
+                    f"{dataset.ndata_total}; regenerate the FK tables"
+                )
+        frac = (fracs or {}).get(dataset.name, 0.75)
+        fit_datasets.append(
+            FitDataset(
+                dataset.name,
+                slice(offset, offset + dataset.ndata),
+                frac,
+                dataset.operation,
+                tuple(operands),
+            )  # fmt: skip
+        )
+        offset += dataset.ndata
+    central = np.concatenate([d.central for d in datasets])
+    if covmat.shape != (len(central), len(central)):
+        raise DisfitError(f"{covmat_path}: covariance does not match the data tables")
+    fit_covmat = covmat
+    if t0 is not None:
+        from disfit.data.covmat import t0_covmat
+        from disfit.theory.fktable import dataset_predictions as fk_predictions
+
+        predictions = [
+            fk_predictions(tables[d.name], d.operation, t0)[d.entries - 1] for d in datasets
+        ]
+        fit_covmat = t0_covmat(datasets, predictions)
+
+    def lagrange_sets(kind: str) -> tuple[LagrangeSet, ...]:
+        return tuple(
+            LagrangeSet(fk.name, fitted_basis_table(fk, xgrid), lam) for fk, lam in lagrange[kind]
+        )
+
+    return FitInputs(
+        xgrid=xgrid,
+        datasets=tuple(fit_datasets),
+        central=central,
+        covmat=covmat,
+        fit_covmat=fit_covmat,
+        groups=covariance_groups(covmat, [d.rows for d in fit_datasets]),
+        positivity=lagrange_sets("positivity"),
+        integrability=lagrange_sets("integrability"),
+        q0=float(next(iter(every)).q0),
+    )
+
+
+def dataset_predictions(inputs: FitInputs, xf: np.ndarray) -> np.ndarray:
+    """Predictions of every data point for x·f given as (..., 8, nx) on the fit's x grid."""
+    parts = []
+    for dataset in inputs.datasets:
+        operands = [np.einsum("dka,...ka->...d", op, xf) for op in dataset.operands]
+        parts.append(OPERATIONS[dataset.operation](*operands))
+    return np.concatenate(parts, axis=-1)

@@ -1,0 +1,178 @@
+"""The PDF model of many replicas at once: a dense network per replica on (x, ln x) with its
+weights stacked along a leading replica axis, preprocessing x^(1-α)(1-x)^β, and the momentum
+and valence sum rules imposed on every forward pass."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from disfit.errors import DisfitError
+from disfit.fit.inputs import FITTED_BASIS
+
+#: n3fit's sum-rule integration range: [1e-9, 1] (the rest below 1e-9 is neglected)
+SUMRULE_XMIN = 1e-9
+SUMRULE_XSPLIT = 0.1
+
+
+def replica_matvec(matrix: Any, vectors: Any) -> Any:
+    """Σ_k matrix[(r,) p, k] · vectors[r, k] → (replicas, p).
+
+    Written as a broadcast product and a reduction rather than a matrix product: the sum then
+    runs in the same order whatever the number of replicas, so a replica's numbers do not depend
+    on the batch it is fitted in (BLAS would pick other kernels for other batch sizes)."""
+    import tensorflow as tf
+
+    if len(matrix.shape) == 2:
+        matrix = matrix[None]
+    return tf.reduce_sum(matrix * vectors[:, None, :], axis=-1)
+
+
+def sumrule_grid(points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Legendre nodes and weights for ∫_{1e-9}^{1} dx: half the points in ln x below
+    0.1, half in x above. The integrands (x·f, f = x·f/x) are smooth in these variables, so a
+    few dozen points integrate them to far better than the 1e-4 the sum rules need."""
+    half = points // 2
+    t, wt = np.polynomial.legendre.leggauss(half)
+    lo, hi = np.log(SUMRULE_XMIN), np.log(SUMRULE_XSPLIT)
+    x_small = np.exp(0.5 * (hi - lo) * t + 0.5 * (hi + lo))
+    w_small = 0.5 * (hi - lo) * wt * x_small  # dx = x dt
+    u, wu = np.polynomial.legendre.leggauss(points - half)
+    x_large = 0.5 * (1 - SUMRULE_XSPLIT) * u + 0.5 * (1 + SUMRULE_XSPLIT)
+    w_large = 0.5 * (1 - SUMRULE_XSPLIT) * wu
+    return np.concatenate([x_small, x_large]), np.concatenate([w_small, w_large])
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    nodes: tuple[int, ...]
+    activations: tuple[str, ...]
+    initializer: str
+    smallx: np.ndarray  # (8, 2) α ranges
+    largex: np.ndarray  # (8, 2) β ranges
+    trainable: np.ndarray  # (8,) bool
+    sumrule_points: int
+
+    @classmethod
+    def from_config(cls, fit: Mapping[str, Any]) -> Architecture:
+        nodes, activations = tuple(fit["nodes_per_layer"]), tuple(fit["activation_per_layer"])
+        if len(nodes) != len(activations):
+            raise DisfitError(
+                "fit.nodes_per_layer and fit.activation_per_layer must have the same length"
+            )
+        if nodes[-1] != len(FITTED_BASIS):
+            raise DisfitError(f"fit.nodes_per_layer must end with {len(FITTED_BASIS)} (EVOL basis)")
+        basis = {b["fl"]: b for b in fit["basis"]}
+        missing = [f for f in FITTED_BASIS if f not in basis]
+        if missing:
+            raise DisfitError(f"fit.basis lacks the flavours {missing}; give smallx and largex")
+        smallx = np.array([basis[f]["smallx"] for f in FITTED_BASIS], dtype=float)
+        largex = np.array([basis[f]["largex"] for f in FITTED_BASIS], dtype=float)
+        if np.any(smallx[:, 0] > smallx[:, 1]) or np.any(largex[:, 0] > largex[:, 1]):
+            raise DisfitError("fit.basis: each smallx/largex range must be [min, max]")
+        trainable = np.array([bool(basis[f].get("trainable", False)) for f in FITTED_BASIS])
+        return cls(nodes, activations, fit["initializer"], smallx, largex, trainable,
+                   int(fit["sumrule_points"]))  # fmt: skip
+
+
+class ReplicaPDF:
+    """x·f at Q0 in the fitted basis for a batch of replicas, one weight set per nnseed."""
+
+    def __init__(self, architecture: Architecture, nnseeds: Sequence[int]) -> None:
+        import keras
+
+        self.arch = architecture
+        self.nreplicas = len(nnseeds)
+        self.layers: list[tuple[Any, Any]] = []
+        fan_in = 2
+        for i, units in enumerate(architecture.nodes):
+            init = keras.initializers.get(architecture.initializer)
+            kernels = []
+            for seed in nnseeds:
+                config = {**init.get_config(), "seed": int(seed) + i}
+                kernels.append(np.asarray(init.__class__.from_config(config)((fan_in, units))))
+            kernel = keras.Variable(np.stack(kernels).astype("float32"), name=f"kernel_{i}")
+            bias = keras.Variable(np.zeros((self.nreplicas, units), "float32"), name=f"bias_{i}")
+            self.layers.append((kernel, bias))
+            fan_in = units
+        self.activations = [keras.activations.get(a) for a in architecture.activations]
+        alpha, beta = [], []
+        for seed in nnseeds:  # n3fit: uniform in the ranges, seed nnseed + k for the k-th exponent
+            draws = [
+                float(keras.initializers.RandomUniform(lo, hi, seed=int(seed) + k)((1,))[0])
+                for k, (lo, hi) in enumerate(
+                    rng
+                    for pair in zip(architecture.smallx, architecture.largex, strict=True)
+                    for rng in pair
+                )
+            ]
+            alpha.append(draws[0::2])
+            beta.append(draws[1::2])
+        self.alpha = keras.Variable(np.array(alpha, "float32"), name="alpha")
+        self.beta = keras.Variable(np.array(beta, "float32"), name="beta")
+        x_sr, w_sr = sumrule_grid(architecture.sumrule_points)
+        self.sumrule_x = x_sr
+        self.sumrule_weights = np.stack([w_sr, w_sr / x_sr]).astype("float32")  # momentum, number
+
+    @property
+    def variables(self) -> list[Any]:
+        out = [v for layer in self.layers for v in layer]
+        if self.arch.trainable.any():
+            out += [self.alpha, self.beta]
+        return out
+
+    @property
+    def all_variables(self) -> list[Any]:
+        return [v for layer in self.layers for v in layer] + [self.alpha, self.beta]
+
+    def gradient_masks(self) -> list[np.ndarray | None]:
+        """Per-variable masks that keep the fixed preprocessing exponents fixed."""
+        masks: list[np.ndarray | None] = [None] * (2 * len(self.layers))
+        if self.arch.trainable.any():
+            masks += [self.arch.trainable.astype("float32")] * 2
+        return masks
+
+    def raw(self, x: Any) -> Any:
+        """x·f before the sum-rule normalisation, (replicas, len(x), 8), for x a float32 tensor."""
+        import tensorflow as tf
+
+        h = tf.stack([x, tf.math.log(x)], axis=-1)  # (n, 2)
+        for i, ((kernel, bias), act) in enumerate(zip(self.layers, self.activations, strict=True)):
+            if i == 0:
+                h = h[None]
+            # per replica h @ kernel as a broadcast product and a sum (see replica_matvec)
+            h = act(
+                tf.reduce_sum(h[:, :, :, None] * kernel[:, None, :, :], axis=2) + bias[:, None, :]
+            )
+        logx, log1mx = tf.math.log(x)[None, :, None], tf.math.log1p(-x)[None, :, None]
+        pre = tf.exp((1.0 - self.alpha[:, None, :]) * logx + self.beta[:, None, :] * log1mx)
+        return h * pre
+
+    def normalisation(self, raw_sumrule: Any) -> Any:
+        """(replicas, 8) factors: A_g from the momentum sum rule, A_V, A_V3, A_V8 from the
+        valence sum rules (3, 1, 3), 1 elsewhere, from x·f on the sum-rule grid."""
+        import tensorflow as tf
+
+        weights = tf.constant(self.sumrule_weights)
+        momentum = tf.reduce_sum(weights[0][None, :, None] * raw_sumrule, axis=1)
+        number = tf.reduce_sum(weights[1][None, :, None] * raw_sumrule, axis=1)
+        ones = tf.ones_like(momentum[:, 0])
+        factors = {
+            "g": (1.0 - momentum[:, 0]) / momentum[:, 1],
+            "v": 3.0 / number[:, 2],
+            "v3": 1.0 / number[:, 3],
+            "v8": 3.0 / number[:, 4],
+        }
+        return tf.stack([factors.get(f, ones) for f in FITTED_BASIS], axis=1)
+
+    def __call__(self, x: np.ndarray) -> Any:
+        """Normalised x·f (replicas, len(x), 8) at the points `x`."""
+        import tensorflow as tf
+
+        n = len(x)
+        points = tf.constant(np.concatenate([x, self.sumrule_x]).astype("float32"))
+        raw = self.raw(points)
+        return raw[:, :n, :] * self.normalisation(raw[:, n:, :])[:, None, :]

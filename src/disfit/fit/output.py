@@ -1,0 +1,83 @@
+"""A replica's outputs, one folder each: x·f at Q0 on n3fit's 196-point export grid (evolution
+and flavour bases), the replica JSON with n3fit's keys, and the χ² history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from disfit.errors import DisfitError
+from disfit.io import atomic_path, read_parquet, write_parquet
+from disfit.theory.fktable import EVOLUTION_ROTATION, FK_BASIS, FLAVOUR_PIDS
+
+SCHEMA = "disfit.exportgrid"
+SCHEMA_VERSION = 1
+HISTORY_SCHEMA = "disfit.chi2history"
+
+EXPORT_XGRID = np.loadtxt(Path(__file__).with_name("export_xgrid.txt"))
+#: replica-folder file names
+EVOLUTION_FILE, FLAVOUR_FILE = "xf_evolution.parquet", "xf_flavour.parquet"
+JSON_FILE, HISTORY_FILE = "replica.json", "chi2_history.parquet"
+
+
+def flavour_basis(xf_evolution: np.ndarray) -> np.ndarray:
+    """x·f in FLAVOUR_PIDS order from x·f in FK_BASIS order (axis −2)."""
+    return np.einsum("fe,...ea->...fa", np.linalg.inv(EVOLUTION_ROTATION), xf_evolution)
+
+
+def write_exportgrid(folder: Path, xf_evolution: np.ndarray, q0: float, meta: dict) -> None:
+    """Write x·f (14, 196) at Q0 in both bases."""
+    for name, basis, values in (
+        (EVOLUTION_FILE, "evolution", xf_evolution),
+        (FLAVOUR_FILE, "flavour", flavour_basis(xf_evolution)),
+    ):
+        labels = FK_BASIS if basis == "evolution" else [str(p) for p in FLAVOUR_PIDS]
+        columns = {"x": pa.array(EXPORT_XGRID, pa.float64())}
+        columns.update(
+            {lab: pa.array(v, pa.float64()) for lab, v in zip(labels, values, strict=True)}
+        )
+        header = {"basis": basis, "q0": q0, "columns": list(labels), **meta}
+        write_parquet(folder / name, pa.table(columns), SCHEMA, SCHEMA_VERSION, header)
+
+
+def read_exportgrid(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """(x, x·f (14, nx), header) of a replica's export grid, in the basis the header names."""
+    table, meta = read_parquet(path, SCHEMA, SCHEMA_VERSION, {"x": pa.float64()})
+    try:
+        labels = list(meta["columns"])
+        values = np.array([table.column(lab).to_numpy() for lab in labels])
+    except (KeyError, TypeError) as exc:
+        raise DisfitError(f"{path}: export grid lacks column {exc}; refit this replica") from None
+    if not np.all(np.isfinite(values)):
+        raise DisfitError(f"{path}: NaN in the export grid; refit this replica")
+    return table.column("x").to_numpy(), values, meta
+
+
+def write_history(folder: Path, history: list[dict[str, Any]], index: int) -> None:
+    table = pa.table(
+        {
+            "epoch": pa.array([h["epoch"] for h in history], pa.int64()),
+            "chi2_tr": pa.array([float(h["chi2_tr"][index]) for h in history], pa.float64()),
+            "chi2_vl": pa.array([float(h["chi2_vl"][index]) for h in history], pa.float64()),
+        }
+    )
+    write_parquet(folder / HISTORY_FILE, table, HISTORY_SCHEMA, 1, {"every": 100})
+
+
+def write_json(folder: Path, content: dict[str, Any]) -> None:
+    with atomic_path(folder / JSON_FILE) as tmp:
+        tmp.write_text(json.dumps(content, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / JSON_FILE
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DisfitError(f"{path}: missing; refit this replica") from None
+    except json.JSONDecodeError as exc:
+        raise DisfitError(f"{path}: corrupt JSON ({exc}); refit this replica") from None

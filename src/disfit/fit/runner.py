@@ -1,0 +1,171 @@
+"""`disfit fit`: one batch of replicas from inputs to replica folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import integrate
+
+from disfit import __version__
+from disfit.fit.inputs import FIT_ROTATION, FITTED_BASIS, FitInputs, dataset_predictions
+from disfit.fit.output import EXPORT_XGRID, write_exportgrid, write_history, write_json
+from disfit.fit.replicas import replica_seed
+from disfit.fit.train import Trainer, setup_replicas
+from disfit.theory.fktable import FK_BASIS
+
+ARCLENGTH_FLAVOURS = ("Sigma", "g", "V", "V3", "V8")
+INTEGRABILITY_FLAVOURS = ("V", "T3", "V3", "T8", "V8")  # n3fit's order
+INTEGRABILITY_X = np.array([1e-9, 1e-8, 1e-7])
+
+
+def arc_lengths(xf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """validphys' arc lengths (≥ 4.0.7) of Σ, g, V, V3, V8 at Q0: ∫ sqrt(1 + (d(x·xf)/dx)²) over
+    three linear segments of 199 points in [1e-6, 1], Simpson's rule. `xf(x)` → (R, 14, nx)."""
+    rows = [FK_BASIS.index(f) for f in ARCLENGTH_FLAVOURS]
+    total = 0.0
+    for a, b in ((1e-6, 1e-4), (1e-4, 1e-2), (1e-2, 1.0)):
+        grid = np.linspace(a, b, 199, endpoint=False)
+        values = xf(grid)[:, rows, :] * grid  # validphys multiplies x·f by x once more
+        slope = np.diff(values, axis=-1) / ((b - a) / 199)
+        total = total + integrate.simpson(np.sqrt(1 + slope**2), x=grid[1:], axis=-1)
+    return total
+
+
+def integrability_numbers(xf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Σ_{x ∈ 1e-9, 1e-8, 1e-7} |x f(x, Q0)| of V, T3, V3, T8, V8 (postfit wants ≤ 0.5)."""
+    rows = [FK_BASIS.index(f) for f in INTEGRABILITY_FLAVOURS]
+    return np.abs(xf(INTEGRABILITY_X)[:, rows, :]).sum(axis=-1)
+
+
+def dataset_chi2(inputs: FitInputs, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """χ² against the central data with the fitting covariance: (replicas,) total and
+    (replicas, datasets) per dataset (its own diagonal block)."""
+    residual = inputs.central - predictions
+
+    def quadratic(r: np.ndarray, inv: np.ndarray) -> float:
+        # numpy's own loops on a fresh copy: BLAS would sum in an order that depends on memory
+        # alignment, i.e. on the batch, and a replica must not depend on its batch
+        r = np.array(r)
+        return float(np.einsum("i,ij,j->", r, inv, r))
+
+    total = np.zeros(len(predictions))
+    for group in inputs.groups:
+        inv = np.linalg.inv(inputs.fit_covmat[np.ix_(group, group)])
+        total += [quadratic(r, inv) for r in residual[:, group]]
+    per = np.zeros((len(predictions), len(inputs.datasets)))
+    for j, d in enumerate(inputs.datasets):
+        inv = np.linalg.inv(inputs.fit_covmat[d.rows, d.rows])
+        per[:, j] = [quadratic(r, inv) for r in residual[:, d.rows]]
+    return total, per
+
+
+def versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {"disfit": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "python": platform.python_version()}  # fmt: skip
+
+
+def fit_replicas(
+    inputs: FitInputs,
+    fit: Mapping[str, Any],
+    replicas: Sequence[int],
+    outdir: str | Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Fit `replicas` together and write outdir/replica_<k>/ for each; returns their JSONs."""
+    started = time.perf_counter()
+    seeds = {k: int(fit[k]) for k in ("trvlseed", "nnseed", "mcseed")}
+    setup = setup_replicas(inputs, replicas, seeds, bool(fit["resample_negative_pseudodata"]))
+    trainer = Trainer(inputs, setup, fit)
+    prepared = time.perf_counter()
+    result = trainer.run(progress)
+    trained = time.perf_counter()
+
+    pdf = trainer.pdf
+    for var, best in zip(pdf.all_variables, result.weights, strict=True):
+        var.assign(best)
+
+    def fitted(x: np.ndarray) -> np.ndarray:  # (R, 8, nx), float64 of the float32 model
+        return np.asarray(pdf(np.asarray(x, dtype=float)), dtype=float).transpose(0, 2, 1)
+
+    def xf(x: np.ndarray) -> np.ndarray:  # (R, 14, nx) in the FK evolution basis
+        return np.einsum("ek,rkn->ren", FIT_ROTATION, fitted(x))
+
+    xf_flat = trainer.xf_flat()
+    erf_tr = trainer.training(xf_flat).numpy() / max(result.ntr, 1)
+    erf_vl = trainer.validation(xf_flat).numpy() / max(trainer.validation.npoints, 1)
+    predictions = np.array([dataset_predictions(inputs, f) for f in fitted(inputs.xgrid)])
+    total, per_dataset = dataset_chi2(inputs, predictions)
+    arcs = arc_lengths(xf)
+    integ = integrability_numbers(xf)
+    export = xf(EXPORT_XGRID)
+    alpha, beta = pdf.alpha.numpy(), pdf.beta.numpy()
+    done = time.perf_counter()
+    out = []
+    for r, k in enumerate(replicas):
+        final = Path(outdir) / f"replica_{k}"
+        folder = Path(outdir) / f".replica_{k}.tmp"  # renamed when complete
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        never = result.best_epoch[r] < 0
+        content = {
+            "preprocessing": [
+                {
+                    "fl": f,
+                    "smallx": float(alpha[r, j]),
+                    "largex": float(beta[r, j]),
+                    "trainable": bool(pdf.arch.trainable[j]),
+                }  # fmt: skip
+                for j, f in enumerate(FITTED_BASIS)
+            ],
+            "stop_epoch": int(result.stop_epoch[r]) + 1,
+            "best_epoch": int(result.stop_epoch[r] if never else result.best_epoch[r]),
+            "erf_tr": float(erf_tr[r]),
+            "erf_vl": float(erf_vl[r]),
+            "chi2": float(total[r] / inputs.ndata),
+            "pos_state": "POS_VETO" if never else "POS_PASS",
+            "arc_lengths": [float(a) for a in arcs[r]],
+            "integrability": [float(v) for v in integ[r]],
+            "timing": {
+                "walltime": {
+                    "replica_set": prepared - started,
+                    "replica_fitted": trained - prepared,
+                    "replica_set_to_replica_fitted": done - started,
+                },
+                "replicas_in_batch": len(replicas),
+            },
+            "version": versions(),
+            # disfit's additions
+            "replica": int(k),
+            "seeds": {name: replica_seed(int(k), seed) for name, seed in seeds.items()},
+            "status": "nan" if result.nan[r] else ("fail" if never else "ok"),
+            "ndata": {"training": result.ntr, "validation": result.nvl, "total": inputs.ndata},
+            "chi2_datasets": {
+                d.name: {"chi2": float(per_dataset[r, j]), "ndata": d.ndata}
+                for j, d in enumerate(inputs.datasets)
+            },
+        }
+        write_exportgrid(folder, export[r], inputs.q0, {"replica": int(k)})
+        history = [h for h in result.history if h["epoch"] <= result.stop_epoch[r] + 1]
+        write_history(folder, history, r)
+        write_json(folder, content)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(folder, final)
+        out.append(content)
+    return out
+
+
+def describe(content: Mapping[str, Any]) -> str:
+    return json.dumps(
+        {k: content[k] for k in ("replica", "chi2", "erf_tr", "erf_vl", "best_epoch")}
+    )

@@ -1,0 +1,62 @@
+"""The t0 PDF: x·f at Q0 from an LHAPDF-format set (member 0) or from a previous disfit fit (mean
+of its replicas), as a function x → (14, nx) in the FK evolution basis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from disfit.errors import DisfitError
+from disfit.fit.output import EVOLUTION_FILE, read_exportgrid
+from disfit.theory.fktable import FLAVOUR_PIDS, NFL, evolution_basis
+
+
+def _interpolator(x: np.ndarray, xf: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    spline = CubicSpline(np.log(x), xf, axis=-1)
+    return lambda points: spline(np.log(np.asarray(points, dtype=float)))
+
+
+def lhapdf_member_at_q0(folder: Path, q0: float) -> tuple[np.ndarray, np.ndarray]:
+    """(x, x·f (14 flavour PIDs, nx)) of member 0 of an lhagrid1 set at its node Q = q0."""
+    dat = sorted(folder.glob("*_0000.dat"))
+    if not dat:
+        raise DisfitError(
+            f"{folder}: no <name>_0000.dat; fit.t0pdfset must be an LHAPDF set folder"
+        )
+    blocks = dat[0].read_text().split("---")
+    if len(blocks) < 3:
+        raise DisfitError(f"{dat[0]}: not an lhagrid1 file")
+    lines = blocks[1].strip().splitlines()
+    try:
+        x = np.array(lines[0].split(), dtype=float)
+        q = np.array(lines[1].split(), dtype=float)
+        pids = [int(p) for p in lines[2].split()]
+        values = np.loadtxt(lines[3:]).reshape(len(x), len(q), len(pids))
+    except (ValueError, IndexError) as exc:
+        raise DisfitError(f"{dat[0]}: malformed first subgrid ({exc})") from None
+    node = np.flatnonzero(np.isclose(q, q0, rtol=1e-4))
+    if len(node) == 0:
+        raise DisfitError(f"{dat[0]}: its first subgrid has no Q = {q0} GeV node (the fit's Q0)")
+    xf = np.zeros((NFL, len(x)))
+    for j, pid in enumerate(pids):
+        pid = 21 if pid == 0 else pid
+        if pid in FLAVOUR_PIDS:
+            xf[FLAVOUR_PIDS.index(pid)] = values[:, node[0], j]
+    return x, xf
+
+
+def t0_pdf(path: str | Path, q0: float) -> Callable[[np.ndarray], np.ndarray]:
+    """x → x·f (14, nx) in the FK evolution basis of the t0 PDF named by fit.t0pdfset."""
+    path = Path(path)
+    if not path.is_dir():
+        raise DisfitError(f"fit.t0pdfset: {path} is not a folder (an LHAPDF set or a disfit fit)")
+    replicas = sorted(path.glob(f"replica_*/{EVOLUTION_FILE}"))
+    if replicas:
+        grids = [read_exportgrid(p) for p in replicas]
+        x = grids[0][0]
+        return _interpolator(x, np.mean([g[1] for g in grids], axis=0))
+    x, xf = lhapdf_member_at_q0(path, q0)
+    return _interpolator(x, evolution_basis(xf))

@@ -1,0 +1,359 @@
+"""Training a batch of replicas at once, as n3fit does one: one full-batch gradient step per
+epoch on the training χ² plus positivity and integrability penalties, stopping on the
+validation χ², best weights restored. Replicas never interact: each has its own seeds, data
+split, gradient clipping and stopping, so a replica fitted in a batch equals it fitted alone.
+
+Speed: the whitened training (validation) FK tables L⁻¹·FK of every replica are computed once,
+so the χ² of linear observables is |A·xf − b|²; chunks of epochs run as one XLA program."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.linalg as la
+
+from disfit.errors import DisfitError
+from disfit.fit.inputs import FitInputs
+from disfit.fit.model import Architecture, ReplicaPDF, replica_matvec
+from disfit.fit.replicas import pseudodata, replica_seed, training_masks
+from disfit.theory.fktable import OPERATIONS
+
+#: n3fit: the Lagrange multipliers grow every 100 epochs; the χ² history is kept as often
+PUSH_EACH = 100
+
+
+@dataclasses.dataclass
+class ReplicaSetup:
+    """The per-replica constants of a batch (numpy, float64)."""
+
+    replicas: list[int]
+    nnseeds: list[int]
+    trmasks: np.ndarray  # (R, ndata) bool
+    pseudodata: np.ndarray  # (R, ndata)
+
+
+def setup_replicas(
+    inputs: FitInputs, replicas: Sequence[int], seeds: Mapping[str, int], resample: bool = False
+) -> ReplicaSetup:
+    """Seeds, training masks and pseudo-data of `replicas` (numbered from 1)."""
+    trmasks, data, nnseeds = [], [], []
+    for k in replicas:
+        trmasks.append(training_masks(inputs, replica_seed(k, seeds["trvlseed"])))
+        data.append(pseudodata(inputs, replica_seed(k, seeds["mcseed"]), resample))
+        nnseeds.append(replica_seed(k, seeds["nnseed"]))
+    return ReplicaSetup(list(replicas), nnseeds, np.array(trmasks), np.array(data))
+
+
+def _whitening(covmat: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """L⁻¹ of the covariance restricted to `rows`: |L⁻¹ r|² = rᵀ C_rows⁻¹ r."""
+    sub = covmat[np.ix_(rows, rows)]
+    try:
+        lower = la.cholesky(sub, lower=True)
+    except la.LinAlgError:
+        raise DisfitError(
+            "a training or validation covariance is not positive definite; check the "
+            "uncertainties or the training fraction"
+        ) from None
+    return la.solve_triangular(lower, np.eye(len(rows)), lower=True)
+
+
+class ChiSquare:
+    """χ² of the training or the validation points of every replica, as TF constants.
+
+    Covariance groups whose observables are all linear in x·f get whitened FK tables per replica
+    (A_r = L_r⁻¹·FK, b_r = L_r⁻¹·D_r); the others whiten the residual of their predictions."""
+
+    def __init__(self, inputs: FitInputs, setup: ReplicaSetup, training: bool) -> None:
+        import tensorflow as tf
+
+        nx = len(inputs.xgrid)
+        self.npoints = 0
+        linear_a, linear_b = [], []
+        self.nonlinear: list[dict[str, Any]] = []
+        masks = setup.trmasks if training else ~setup.trmasks
+        owner = np.empty(inputs.ndata, dtype=int)
+        for i, d in enumerate(inputs.datasets):
+            owner[d.rows] = i
+        for group in inputs.groups:
+            datasets = [inputs.datasets[i] for i in dict.fromkeys(owner[group])]
+            count = masks[0, group].sum()
+            if count == 0:
+                continue
+            self.npoints += int(count)
+            if all(d.linear for d in datasets):
+                fk = np.concatenate([d.operands[0].reshape(d.ndata, -1) for d in datasets])
+                a_r, b_r = [], []
+                for mask, data in zip(masks, setup.pseudodata, strict=True):
+                    local = np.flatnonzero(mask[group])
+                    white = _whitening(inputs.fit_covmat, group[local])
+                    a_r.append(white @ fk[local])
+                    b_r.append(white @ data[group[local]])
+                linear_a.append(np.array(a_r))
+                linear_b.append(np.array(b_r))
+            else:
+                white_r = []
+                for mask in masks:
+                    local = np.flatnonzero(mask[group])
+                    embed = np.zeros((len(local), len(group)))
+                    embed[:, local] = _whitening(inputs.fit_covmat, group[local])
+                    white_r.append(embed)
+                self.nonlinear.append(
+                    {
+                        "datasets": [
+                            (
+                                d.operation,
+                                [
+                                    tf.constant(op.reshape(d.ndata, -1), tf.float32)
+                                    for op in d.operands
+                                ],
+                            )  # fmt: skip
+                            for d in datasets
+                        ],
+                        "white": tf.constant(np.array(white_r), tf.float32),
+                        "data": tf.constant(setup.pseudodata[:, group], tf.float32),
+                    }
+                )
+        width = 8 * nx
+        self.a = tf.constant(
+            np.concatenate(linear_a, axis=1) if linear_a else np.zeros((len(masks), 0, width)),
+            tf.float32,
+        )
+        self.b = tf.constant(
+            np.concatenate(linear_b, axis=1) if linear_b else np.zeros((len(masks), 0)),
+            tf.float32,
+        )
+
+    def __call__(self, xf_flat: Any) -> Any:
+        """χ² (replicas,) for x·f flattened to (replicas, 8·nx) in (flavour, x) order."""
+        import tensorflow as tf
+
+        z = replica_matvec(self.a, xf_flat) - self.b
+        chi2 = tf.reduce_sum(z * z, axis=1)
+        for group in self.nonlinear:
+            predictions = []
+            for operation, operands in group["datasets"]:
+                parts = [replica_matvec(op, xf_flat) for op in operands]
+                predictions.append(OPERATIONS[operation](*parts))
+            residual = tf.concat(predictions, axis=1) - group["data"]
+            z = replica_matvec(group["white"], residual)
+            chi2 += tf.reduce_sum(z * z, axis=1)
+        return chi2
+
+
+@dataclasses.dataclass
+class FitResult:
+    """What the training gives per replica (arrays over the batch)."""
+
+    best_epoch: np.ndarray  # -1: never improved
+    stop_epoch: np.ndarray  # index of the last epoch the replica trained
+    nan: np.ndarray
+    history: list[dict[str, Any]]  # every PUSH_EACH epochs: epoch, tr χ²/N, vl χ²/N per replica
+    weights: list[np.ndarray]  # best weights, in ReplicaPDF.all_variables order
+    ntr: int
+    nvl: int
+    seconds: float
+
+
+def lagrange_schedule(initial: float | None, multiplier: float | None, maxlambda: float,
+                      epochs: int) -> tuple[float, float]:  # fmt: skip
+    """n3fit's (initial λ, factor per PUSH_EACH epochs) reaching `maxlambda` at the end."""
+    steps = max(int(epochs / PUSH_EACH), 1)
+    if multiplier is None:
+        initial = 1.0 if initial is None else initial
+        multiplier = (maxlambda / initial) ** (1 / steps)
+    elif initial is None:
+        initial = maxlambda / multiplier**steps
+    return float(initial), float(multiplier)
+
+
+class Trainer:
+    """The compiled training of one replica batch."""
+
+    def __init__(self, inputs: FitInputs, setup: ReplicaSetup, fit: Mapping[str, Any]) -> None:
+        import keras
+        import tensorflow as tf
+
+        self.inputs, self.setup, self.fit = inputs, setup, fit
+        self.epochs = int(fit["epochs"])
+        self.patience = int(fit["stopping_patience"] * self.epochs)
+        self.threshold_chi2 = float(fit["threshold_chi2"])
+        self.threshold_pos = float(fit["positivity"]["threshold"])
+        self.pdf = ReplicaPDF(Architecture.from_config(fit), setup.nnseeds)
+        nrep = len(setup.replicas)
+        self.training = ChiSquare(inputs, setup, training=True)
+        self.validation = ChiSquare(inputs, setup, training=False)
+        self.no_validation = self.validation.npoints == 0
+        if self.no_validation:
+            self.validation = self.training
+
+        def lagrange(sets, config) -> tuple[Any, Any, Any]:
+            if not sets:
+                return tf.zeros((0, 8 * len(inputs.xgrid))), tf.zeros((0,)), tf.zeros((0,))
+            rows, init, mult = [], [], []
+            for s in sets:
+                i0, m = lagrange_schedule(config.get("initial"), config.get("multiplier"),
+                                          s.maxlambda, self.epochs)  # fmt: skip
+                rows.append(s.table.reshape(len(s.table), -1))
+                init += [i0] * len(s.table)
+                mult += [m] * len(s.table)
+            return (tf.constant(np.concatenate(rows), tf.float32),
+                    tf.constant(init, tf.float32), tf.constant(mult, tf.float32))  # fmt: skip
+
+        self.pos_table, self.pos_init, self.pos_mult = lagrange(
+            inputs.positivity, fit["positivity"]
+        )
+        sizes = [len(s.table) for s in inputs.positivity]
+        self.pos_sets = tf.constant(
+            np.repeat(np.eye(len(sizes)), sizes, axis=1).reshape(len(sizes), sum(sizes)), tf.float32
+        )
+        self.int_table, self.int_init, self.int_mult = lagrange(
+            inputs.integrability, fit["integrability"]
+        )
+        opt = fit["optimizer"]
+        self.optimizer = keras.optimizers.get(
+            {
+                "class_name": opt["optimizer_name"],
+                "config": {"learning_rate": opt["learning_rate"]},
+            }  # fmt: skip
+        )
+        self.clipnorm = opt.get("clipnorm")
+        self.variables = self.pdf.variables
+        self.optimizer.build(self.variables)
+        self.masks = [None if m is None else tf.constant(m) for m in self.pdf.gradient_masks()]
+        all_vars = self.pdf.all_variables
+        self.best = [tf.Variable(v.value) for v in all_vars]
+        self.state = {
+            "best_vl": tf.Variable(tf.fill((nrep,), np.float32(np.inf))),
+            "best_epoch": tf.Variable(tf.fill((nrep,), -1)),
+            "counting": tf.Variable(tf.zeros((nrep,), tf.bool)),
+            "degrees": tf.Variable(tf.zeros((nrep,), tf.int32)),
+            "active": tf.Variable(tf.ones((nrep,), tf.bool)),
+            "nan": tf.Variable(tf.zeros((nrep,), tf.bool)),
+            "stop_epoch": tf.Variable(tf.fill((nrep,), self.epochs - 1)),
+        }
+        self._chunk = tf.function(self._run_chunk, jit_compile=True)
+
+    # --- pieces of one step ---------------------------------------------------------------
+    def xf_flat(self) -> Any:
+        """Normalised x·f on the fit grid, (replicas, 8·nx) in (flavour, x) order."""
+        import tensorflow as tf
+
+        xf = self.pdf(self.inputs.xgrid)  # (R, nx, 8)
+        return tf.reshape(tf.transpose(xf, (0, 2, 1)), (xf.shape[0], -1))
+
+    def penalties(self, xf_flat: Any, epoch: Any) -> tuple[Any, Any, Any]:
+        """n3fit's penalties, each (replicas,): positivity Σ elu(−λ·O, α=1e-7), also per set
+        (replicas, sets) for the positivity check, and integrability Σ (λ·O)²."""
+        import tensorflow as tf
+
+        steps = tf.cast(epoch // PUSH_EACH, tf.float32)
+        pos = self.pos_init * self.pos_mult**steps * replica_matvec(self.pos_table, xf_flat)
+        elu = tf.where(pos < 0, -pos, 1e-7 * (tf.exp(-pos) - 1.0))
+        per_set = replica_matvec(self.pos_sets, elu)
+        integ = self.int_init * self.int_mult**steps * replica_matvec(self.int_table, xf_flat)
+        return tf.reduce_sum(per_set, axis=1), per_set, tf.reduce_sum(integ * integ, axis=1)
+
+    def _run_chunk(self, first: Any, count: Any) -> Any:
+        """Iterations first .. first+count−1. Iteration i checks the weights after i updates
+        (n3fit's epoch i−1, whose end-of-epoch check sees them) and then makes update i."""
+        import tensorflow as tf
+
+        st = self.state
+        variables = self.variables
+        all_vars = self.pdf.all_variables
+
+        def body(i, tr_hist, vl_hist):
+            with tf.GradientTape() as tape:
+                xf = self.xf_flat()
+                chi2_tr = self.training(xf)
+                positivity, pos_sets, integrability = self.penalties(xf, i)
+                loss_r = chi2_tr + positivity + integrability
+                loss = tf.reduce_sum(tf.where(st["active"], loss_r, 0.0))
+            chi2_vl = chi2_tr if self.no_validation else self.validation(xf)
+            # --- stopping check for epoch i−1 (skipped before the first update) ---
+            epoch = i - 1
+            check = (i > 0) & st["active"]
+            vl_loss = chi2_vl + positivity
+            vl_chi2n = chi2_vl / self.validation.npoints
+            bad = ~tf.math.is_finite(loss_r) & check
+            st["nan"].assign(st["nan"] | bad)
+            check = check & ~bad
+            pos_pass = tf.reduce_all(pos_sets < self.threshold_pos, axis=1)
+            better = check & (st["counting"] | (vl_chi2n < self.threshold_chi2))
+            better = better & (vl_loss < st["best_vl"]) & pos_pass
+            st["degrees"].assign(tf.where(check & st["counting"], st["degrees"] + 1, st["degrees"]))
+            st["best_epoch"].assign(tf.where(better, epoch, st["best_epoch"]))
+            st["best_vl"].assign(tf.where(better, vl_loss, st["best_vl"]))
+            st["counting"].assign(st["counting"] | better)
+            st["degrees"].assign(tf.where(better, 0, st["degrees"]))
+            for keep, var in zip(self.best, all_vars, strict=True):
+                shape = [-1] + [1] * (len(var.shape) - 1)
+                keep.assign(tf.where(tf.reshape(better, shape), var.value, keep))
+            stopping = check & (st["degrees"] > self.patience)
+            ended = bad | stopping
+            st["stop_epoch"].assign(tf.where(ended, epoch, st["stop_epoch"]))
+            st["active"].assign(st["active"] & ~ended)
+            record = tf.equal(tf.math.floormod(i, PUSH_EACH), 0)
+            tr_hist = tf.cond(record, lambda: chi2_tr / self.training.npoints, lambda: tr_hist)
+            vl_hist = tf.cond(record, lambda: vl_chi2n, lambda: vl_hist)
+            # --- update i: per-replica clipping, frozen replicas keep their weights ---
+            grads = tape.gradient(loss, [v.value for v in variables])
+            clipped = []
+            for g, mask in zip(grads, self.masks, strict=True):
+                g = tf.where(tf.math.is_finite(g), g, 0.0)
+                if self.clipnorm:
+                    axes = list(range(1, len(g.shape)))
+                    norm = tf.sqrt(tf.reduce_sum(g * g, axis=axes, keepdims=True))
+                    g = g * self.clipnorm / tf.maximum(norm, self.clipnorm)
+                clipped.append(g if mask is None else g * mask)
+            old = [tf.identity(v.value) for v in variables]
+            self.optimizer.apply_gradients(zip(clipped, variables, strict=True))
+            for var, before in zip(variables, old, strict=True):
+                shape = [-1] + [1] * (len(var.shape) - 1)
+                var.assign(tf.where(tf.reshape(st["active"], shape), var.value, before))
+            return i + 1, tr_hist, vl_hist
+
+        nrep = len(self.setup.replicas)
+        zeros = tf.zeros((nrep,), tf.float32)
+        _, tr_hist, vl_hist = tf.while_loop(
+            lambda i, *_: i < first + count, body, (first, zeros, zeros)
+        )
+        return tr_hist, vl_hist
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> FitResult:
+        """Train to `epochs` (or until every replica stopped); best weights restored."""
+        import tensorflow as tf
+
+        start = time.perf_counter()
+        history = []
+        iteration, total = 0, self.epochs + 1
+        while iteration < total and bool(tf.reduce_any(self.state["active"])):
+            count = min(PUSH_EACH, total - iteration)
+            tr, vl = self._chunk(tf.constant(iteration), tf.constant(count))
+            history.append({"epoch": iteration, "chi2_tr": tr.numpy(), "chi2_vl": vl.numpy()})
+            iteration += count
+            if progress:
+                progress(min(iteration, self.epochs), self.epochs)
+        st = {k: v.numpy() for k, v in self.state.items()}
+        never = st["best_epoch"] < 0
+        # replicas that never improved keep their final weights (they are vetoed later)
+        weights = []
+        for best, var in zip(self.best, self.pdf.all_variables, strict=True):
+            final = np.asarray(var.numpy())
+            weights.append(
+                np.where(never.reshape([-1] + [1] * (final.ndim - 1)), final, best.numpy())
+            )
+        return FitResult(
+            best_epoch=st["best_epoch"],
+            stop_epoch=np.minimum(st["stop_epoch"], self.epochs - 1),
+            nan=st["nan"],
+            history=history,
+            weights=weights,
+            ntr=self.training.npoints,
+            nvl=0 if self.no_validation else self.validation.npoints,
+            seconds=time.perf_counter() - start,
+        )
