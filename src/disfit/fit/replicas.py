@@ -48,12 +48,15 @@ def training_masks(inputs: FitInputs, trvlseed: int) -> np.ndarray:
     return mask
 
 
-def pseudodata(inputs: FitInputs, mcseed: int, resample_negative: bool = False) -> np.ndarray:
+def pseudodata(
+    inputs: FitInputs, mcseed: int, resample_negative: bool = False, lower: np.ndarray | None = None
+) -> np.ndarray:
     """Central values shifted by L·z, L the Cholesky factor of the fitting covariance (the t0
     one when a t0 PDF is named, as n3fit 4.1 samples), z standard normal; optionally redrawn
-    until no pseudo-datum is negative."""
+    until no pseudo-datum is negative. `lower` is that Cholesky factor, if already computed."""
     rng = np.random.default_rng(seed=mcseed + _name_seed([d.name for d in inputs.datasets]))
-    lower = sqrt_covmat(inputs.fit_covmat)
+    if lower is None:
+        lower = sqrt_covmat(inputs.fit_covmat)
     for _ in range(10_000):
         replica = inputs.central + lower @ rng.normal(size=inputs.ndata)
         if not resample_negative or np.all(replica >= 0):

@@ -85,7 +85,11 @@ def fit_replicas(
     """Fit `replicas` together and write outdir/replica_<k>/ for each; returns their JSONs."""
     started = time.perf_counter()
     seeds = {k: int(fit[k]) for k in ("trvlseed", "nnseed", "mcseed")}
-    setup = setup_replicas(inputs, replicas, seeds, bool(fit["resample_negative_pseudodata"]))
+    # XLA compiles a batch of one to other kernels than larger batches (which all agree with each
+    # other bit for bit): a lone replica is fitted next to a copy of itself, so that a replica's
+    # result never depends on the batch it was fitted in
+    batch = list(replicas) * 2 if len(replicas) == 1 else list(replicas)
+    setup = setup_replicas(inputs, batch, seeds, bool(fit["resample_negative_pseudodata"]))
     trainer = Trainer(inputs, setup, fit)
     prepared = time.perf_counter()
     result = trainer.run(progress)
