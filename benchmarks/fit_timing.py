@@ -20,28 +20,26 @@ from pathlib import Path
 RUN = Path("results/default")
 
 
+def default_inputs(config: dict):
+    """The default run's fit inputs: its data tables, FK tables and the shipped theory's
+    positivity and integrability tables."""
+    from disfit.fit.runner import fit_inputs_from_config
+
+    fktables = [RUN / "fktables" / d["dataset"] for d in config["datasets"]]
+    shipped = sorted(Path("resources/theory").glob("*/"))
+    return fit_inputs_from_config(config, RUN / "data", RUN / "data" / "covmat.parquet",
+                                  fktables, shipped)  # fmt: skip
+
+
 def measure(replicas: int, epochs: int) -> dict:
     from disfit.config import load_config
-    from disfit.fit.inputs import load_fit_inputs
     from disfit.fit.train import PUSH_EACH, Trainer, setup_replicas
 
     config = load_config("config/config.yaml")
     fit = config["fit"]
     fit["epochs"] = epochs
     fit["stopping_patience"] = 1.0  # no replica stops: every epoch is timed
-    shipped = sorted(Path("resources/theory").glob("*/"))[0]
-
-    def table(name: str) -> Path:
-        return next(shipped.glob(f"*/{name}.parquet"))
-
-    inputs = load_fit_inputs(
-        RUN / "data",
-        RUN / "data" / "covmat.parquet",
-        [RUN / "fktables" / d["dataset"] for d in config["datasets"]],
-        [(table(e["dataset"]), e["maxlambda"]) for e in fit["positivity"]["datasets"]],
-        [(table(e["dataset"]), e["maxlambda"]) for e in fit["integrability"]["datasets"]],
-        {d["dataset"]: d["frac"] for d in config["datasets"]},
-    )
+    inputs = default_inputs(config)
     seeds = {k: fit[k] for k in ("trvlseed", "nnseed", "mcseed")}
     start = time.perf_counter()
     trainer = Trainer(inputs, setup_replicas(inputs, range(1, replicas + 1), seeds), fit)

@@ -191,3 +191,45 @@ def test_sum_rules_after_training_with_a_fine_grid():
     assert integral([2], -1) == pytest.approx(3.0, abs=1e-4)  # V
     assert integral([3], -1) == pytest.approx(1.0, abs=1e-4)  # V3
     assert integral([4], -1) == pytest.approx(3.0, abs=1e-4)  # V8
+
+
+def test_nan_stops_only_its_replica():
+    from disfit.fit.train import Trainer, setup_replicas
+
+    inputs = _toy_inputs()
+    setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
+    trainer = Trainer(inputs, setup, _fit_config(epochs=300))
+    kernel = trainer.pdf.layers[0][0]
+    kernel.assign(np.where(np.arange(2)[:, None, None] == 0, np.nan, kernel.numpy()))
+    result = trainer.run()  # replica 1's loss is NaN from the first step
+    assert result.nan.tolist() == [True, False]
+    assert result.best_epoch[0] == -1 and result.stop_epoch[0] == 0
+    assert result.best_epoch[1] > 0 and np.all(np.isfinite(result.weights[0][1]))
+
+
+def test_t0_pdf_from_a_previous_fit_and_an_lhapdf_set(batch_fit, tmp_path):
+    """The t0 PDF from a disfit fit (mean of its replicas) and from an lhagrid1 file holding
+    the same x·f agree."""
+    from disfit.fit.t0 import t0_pdf
+    from disfit.theory.fktable import FLAVOUR_PIDS
+
+    batch, _, _ = batch_fit
+    from_fit = t0_pdf(batch, 1.65)
+    x = read_exportgrid(batch / "replica_1" / EVOLUTION_FILE)[0]
+    mean = np.mean([read_exportgrid(p)[1] for p in sorted(batch.glob(f"*/{EVOLUTION_FILE}"))], 0)
+    np.testing.assert_allclose(from_fit(x), mean, rtol=1e-12, atol=1e-14)
+    # the same PDF written as LHAPDF member 0 at Q = 1.65 and 100 GeV
+    from disfit.fit.output import flavour_basis
+
+    flavour = flavour_basis(mean)
+    pids = [p for p in FLAVOUR_PIDS if p != 22]
+    rows = np.array([flavour[FLAVOUR_PIDS.index(p)] for p in pids]).T  # (nx, nfl)
+    block = np.repeat(rows, 2, axis=0)  # each x: Q = 1.65, then Q = 100
+    folder = tmp_path / "TOYSET"
+    folder.mkdir()
+    text = "PdfType: central\nFormat: lhagrid1\n---\n"
+    text += " ".join(f"{v:.16e}" for v in x) + "\n1.65 100.0\n" + " ".join(map(str, pids)) + "\n"
+    text += "\n".join(" ".join(f"{v:.16e}" for v in r) for r in block) + "\n---\n"
+    (folder / "TOYSET_0000.dat").write_text(text)
+    from_lhapdf = t0_pdf(folder, 1.65)
+    np.testing.assert_allclose(from_lhapdf(XGRID), from_fit(XGRID), rtol=1e-9, atol=1e-12)

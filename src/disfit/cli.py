@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -254,23 +255,11 @@ def _replica_numbers(text: str) -> list[int]:
     return numbers
 
 
-def _find_table(folders: Sequence[Path], name: str, key: str) -> Path:
-    for folder in folders:
-        for candidate in (folder / f"{name}.parquet", *folder.glob(f"*/{name}.parquet")):
-            if candidate.is_file():
-                return candidate
-    raise DisfitError(
-        f"{key}: no FK table {name}.parquet in {', '.join(map(str, folders))}; fix the name "
-        "or make the table"
-    )
-
-
 def _cmd_fit(args: argparse.Namespace) -> None:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from disfit.config import load_config
-    from disfit.fit.inputs import load_fit_inputs
-    from disfit.fit.runner import describe, fit_replicas
+    from disfit.fit.runner import describe, fit_inputs_from_config, fit_replicas
 
     if args.config_json is not None:
         from disfit.config import validate_config
@@ -283,29 +272,31 @@ def _cmd_fit(args: argparse.Namespace) -> None:
     else:
         config = load_config(args.config)
     fit = config["fit"]
-    lagrange = {
-        kind: [
-            (_find_table(args.lagrange, e["dataset"], f"fit.{kind}.datasets"), e["maxlambda"])
-            for e in fit[kind]["datasets"]
-        ]
-        for kind in ("positivity", "integrability")
-    }
-    t0 = None
-    if fit["t0pdfset"]:
-        from disfit.fit.t0 import t0_pdf
-        from disfit.theory.card import theory_card
-
-        t0 = t0_pdf(fit["t0pdfset"], float(theory_card(config["theory"])["Q0"]))
-    fracs = {d["dataset"]: d["frac"] for d in config["datasets"]}
-    inputs = load_fit_inputs(args.data_dir, args.covmat, args.fktables, lagrange["positivity"],
-                             lagrange["integrability"], fracs, t0)  # fmt: skip
+    inputs = fit_inputs_from_config(
+        config, args.data_dir, args.covmat, args.fktables, args.lagrange
+    )
     log.info("fit of %d points, replicas %s", inputs.ndata, args.replicas)
-    with Progress(TextColumn("replicas " + str(args.replicas[0]) + "-" + str(args.replicas[-1])),
-                  BarColumn(), TextColumn("epoch {task.completed}/{task.total}"),
-                  TimeRemainingColumn(), transient=False) as bar:  # fmt: skip
-        task = bar.add_task("fit", total=fit["epochs"])
-        results = fit_replicas(inputs, fit, args.replicas, args.outdir,
-                               lambda done, total: bar.update(task, completed=done))  # fmt: skip
+    label = f"replicas {args.replicas[0]}-{args.replicas[-1]}"
+    if sys.stderr.isatty():
+        columns = (
+            TextColumn(label),
+            BarColumn(),
+            TextColumn("epoch {task.completed}/{task.total}"),
+        )
+        with Progress(*columns, TimeRemainingColumn()) as bar:
+            task = bar.add_task("fit", total=fit["epochs"])
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done)
+
+            results = fit_replicas(inputs, fit, args.replicas, args.outdir, progress)
+    else:  # a log file (Snakemake): one line per 1000 epochs
+
+        def progress(done: int, total: int) -> None:
+            if done % 1000 == 0 or done == total:
+                log.info("%s: epoch %d/%d", label, done, total)
+
+        results = fit_replicas(inputs, fit, args.replicas, args.outdir, progress)
     for content in results:
         log.info(describe(content))
 
@@ -409,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

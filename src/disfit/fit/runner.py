@@ -15,7 +15,14 @@ import numpy as np
 from scipy import integrate
 
 from disfit import __version__
-from disfit.fit.inputs import FIT_ROTATION, FITTED_BASIS, FitInputs, dataset_predictions
+from disfit.errors import DisfitError
+from disfit.fit.inputs import (
+    FIT_ROTATION,
+    FITTED_BASIS,
+    FitInputs,
+    dataset_predictions,
+    load_fit_inputs,
+)
 from disfit.fit.output import EXPORT_XGRID, write_exportgrid, write_history, write_json
 from disfit.fit.replicas import replica_seed
 from disfit.fit.train import Trainer, setup_replicas
@@ -73,6 +80,48 @@ def versions() -> dict[str, str]:
 
     return {"disfit": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "python": platform.python_version()}  # fmt: skip
+
+
+def find_table(folders: Sequence[Path], name: str, key: str) -> Path:
+    """The FK table `name` in one of `folders` (or their subfolders); `key` names the config
+    entry that asked for it."""
+    for folder in folders:
+        for candidate in (folder / f"{name}.parquet", *folder.glob(f"*/{name}.parquet")):
+            if candidate.is_file():
+                return candidate
+    raise DisfitError(
+        f"{key}: no FK table {name}.parquet in {', '.join(map(str, folders))}; fix the name "
+        "or make the table"
+    )
+
+
+def fit_inputs_from_config(
+    config: Mapping[str, Any],
+    data_dir: str | Path,
+    covmat: str | Path,
+    fktable_dirs: Sequence[str | Path],
+    lagrange_dirs: Sequence[str | Path],
+) -> FitInputs:
+    """The fit's inputs as a validated config names them: datasets with their training
+    fractions, positivity and integrability sets with their λ_max, the t0 PDF."""
+    fit = config["fit"]
+    folders = [Path(d) for d in lagrange_dirs]
+    lagrange = {
+        kind: [
+            (find_table(folders, e["dataset"], f"fit.{kind}.datasets"), e["maxlambda"])
+            for e in fit[kind]["datasets"]
+        ]
+        for kind in ("positivity", "integrability")
+    }
+    t0 = None
+    if fit["t0pdfset"]:
+        from disfit.fit.t0 import t0_pdf
+        from disfit.theory.card import theory_card
+
+        t0 = t0_pdf(fit["t0pdfset"], float(theory_card(config["theory"])["Q0"]))
+    fracs = {d["dataset"]: d["frac"] for d in config["datasets"]}
+    return load_fit_inputs(data_dir, covmat, fktable_dirs, lagrange["positivity"],
+                           lagrange["integrability"], fracs, t0)  # fmt: skip
 
 
 def fit_replicas(

@@ -236,7 +236,9 @@ class Trainer:
 
         steps = tf.cast(epoch // PUSH_EACH, tf.float32)
         pos = self.pos_init * self.pos_mult**steps * replica_matvec(self.pos_table, xf_flat)
-        elu = tf.where(pos < 0, -pos, 1e-7 * (tf.exp(-pos) - 1.0))
+        # elu(−λO, α=1e-7); exp only of non-positive numbers, so no inf (whose zero-weighted
+        # gradient in the other branch of tf.where would still be NaN)
+        elu = tf.where(pos < 0, -pos, 1e-7 * (tf.exp(-tf.maximum(pos, 0.0)) - 1.0))
         per_set = replica_matvec(self.pos_sets, elu)
         integ = self.int_init * self.int_mult**steps * replica_matvec(self.int_table, xf_flat)
         return tf.reduce_sum(per_set, axis=1), per_set, tf.reduce_sum(integ * integ, axis=1)
@@ -258,14 +260,18 @@ class Trainer:
                 loss_r = chi2_tr + positivity + integrability
                 loss = tf.reduce_sum(tf.where(st["active"], loss_r, 0.0))
             chi2_vl = chi2_tr if self.no_validation else self.validation(xf)
+            grads = tape.gradient(loss, [v.value for v in variables])
+            # a NaN or infinite loss or gradient ends that replica only
+            finite = tf.math.is_finite(loss_r)
+            for g in grads:
+                finite &= tf.reduce_all(tf.math.is_finite(g), axis=list(range(1, len(g.shape))))
+            bad = st["active"] & ~finite
+            st["nan"].assign(st["nan"] | bad)
             # --- stopping check for epoch i−1 (skipped before the first update) ---
             epoch = i - 1
-            check = (i > 0) & st["active"]
+            check = (i > 0) & st["active"] & ~bad
             vl_loss = chi2_vl + positivity
             vl_chi2n = chi2_vl / self.validation.npoints
-            bad = ~tf.math.is_finite(loss_r) & check
-            st["nan"].assign(st["nan"] | bad)
-            check = check & ~bad
             pos_pass = tf.reduce_all(pos_sets < self.threshold_pos, axis=1)
             better = check & (st["counting"] | (vl_chi2n < self.threshold_chi2))
             better = better & (vl_loss < st["best_vl"]) & pos_pass
@@ -279,16 +285,15 @@ class Trainer:
                 keep.assign(tf.where(tf.reshape(better, shape), var.value, keep))
             stopping = check & (st["degrees"] > self.patience)
             ended = bad | stopping
-            st["stop_epoch"].assign(tf.where(ended, epoch, st["stop_epoch"]))
+            st["stop_epoch"].assign(tf.where(ended, tf.maximum(epoch, 0), st["stop_epoch"]))
             st["active"].assign(st["active"] & ~ended)
             record = tf.equal(tf.math.floormod(i, PUSH_EACH), 0)
             tr_hist = tf.cond(record, lambda: chi2_tr / self.training.npoints, lambda: tr_hist)
             vl_hist = tf.cond(record, lambda: vl_chi2n, lambda: vl_hist)
             # --- update i: per-replica clipping, frozen replicas keep their weights ---
-            grads = tape.gradient(loss, [v.value for v in variables])
             clipped = []
             for g, mask in zip(grads, self.masks, strict=True):
-                g = tf.where(tf.math.is_finite(g), g, 0.0)
+                g = tf.where(tf.math.is_finite(g), g, 0.0)  # of ended replicas: kept frozen
                 if self.clipnorm:
                     axes = list(range(1, len(g.shape)))
                     norm = tf.sqrt(tf.reduce_sum(g * g, axis=axes, keepdims=True))
