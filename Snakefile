@@ -14,6 +14,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/fit.smk"
+include: "workflow/rules/postfit.smk"
 
 
 rule all:

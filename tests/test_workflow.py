@@ -72,6 +72,9 @@ def test_tiny_config_end_to_end_then_nothing_to_do(workdir):
     for k in (1, 2):  # two replica fits from the shipped FK tables
         content = json.loads((results / "fit" / f"replica_{k}" / "replica.json").read_text())
         assert content["ndata"]["total"] == 274 and np.isfinite(content["chi2"])
+    vetoes = json.loads((results / "postfit" / "veto_count.json").read_text())
+    assert vetoes["replicas_fitted"] == [1, 2] and vetoes["selected"] == vetoes["passing"]
+    assert (results / "postfit" / "replica_0" / "xf_evolution.parquet").is_file()
     again = snakemake(workdir, "--configfile", "config/test.yaml")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr

@@ -261,16 +261,7 @@ def _cmd_fit(args: argparse.Namespace) -> None:
     from disfit.config import load_config
     from disfit.fit.runner import describe, fit_inputs_from_config, fit_replicas
 
-    if args.config_json is not None:
-        from disfit.config import validate_config
-
-        try:
-            config = json.loads(args.config_json)
-        except json.JSONDecodeError as exc:
-            raise DisfitError(f"--config-json: not valid JSON ({exc})") from None
-        config = validate_config(config, "--config-json")
-    else:
-        config = load_config(args.config)
+    config = load_config(args.config) if args.config else _config_from_json(args.config_json)
     fit = config["fit"]
     inputs = fit_inputs_from_config(
         config, args.data_dir, args.covmat, args.fktables, args.lagrange
@@ -299,6 +290,26 @@ def _cmd_fit(args: argparse.Namespace) -> None:
         results = fit_replicas(inputs, fit, args.replicas, args.outdir, progress)
     for content in results:
         log.info(describe(content))
+
+
+def _cmd_postfit(args: argparse.Namespace) -> None:
+    from disfit.config import load_config
+    from disfit.postfit.select import postfit
+    from disfit.theory.card import theory_card
+
+    config = load_config(args.config) if args.config else _config_from_json(args.config_json)
+    q0 = float(theory_card(config["theory"])["Q0"])
+    postfit(args.fit_dir, args.outdir, config["postfit"], q0)
+
+
+def _config_from_json(text: str) -> dict:
+    from disfit.config import validate_config
+
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DisfitError(f"--config-json: not valid JSON ({exc})") from None
+    return validate_config(config, "--config-json")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -382,6 +393,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicas", required=True, type=_replica_numbers, help="N or FIRST-LAST")
     p.add_argument("--outdir", required=True, type=Path, help="replica_<k>/ folders go here")
     p.set_defaults(func=_cmd_fit)
+
+    p = stages.add_parser("postfit", help="select the replicas passing the vetoes; replica 0")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", type=Path, help="the run's config YAML")
+    source.add_argument("--config-json", help="the config as JSON (what the workflow passes)")
+    p.add_argument("--fit-dir", required=True, type=Path, help="folder of the replica_<k>/")
+    p.add_argument("--outdir", required=True, type=Path)
+    p.set_defaults(func=_cmd_postfit)
 
     imp = stages.add_parser("import", help="FK tables from PineAPPL files or n3fit pickles")
     imp_cmds = imp.add_subparsers(dest="command", required=True, metavar="COMMAND")

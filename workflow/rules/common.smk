@@ -40,7 +40,7 @@ def all_outputs():
     if "pickles" in config:
         outputs.append(f"{RUN}/pickles")
     if config["fktables"]["source"] == "theory" or config.get("pickles", {}).get("fit"):
-        outputs += fit_outputs()
+        outputs += fit_outputs() + [f"{RUN}/postfit"]
     return outputs
 
 
@@ -121,6 +121,16 @@ FIT_BATCHES = [
 FIT_CONFIG_JSON = json.dumps(
     {
         "fit": FIT,
+        "datasets": config["datasets"],
+        "theory": {k: v for k, v in config["theory"].items() if k != "eko_parts"},
+    }
+)
+
+
+# what `disfit postfit` reads of the config
+POSTFIT_CONFIG_JSON = json.dumps(
+    {
+        "postfit": config["postfit"],
         "datasets": config["datasets"],
         "theory": {k: v for k, v in config["theory"].items() if k != "eko_parts"},
     }
