@@ -73,6 +73,42 @@ def test_bad_cut_rule_names_the_key(capsys, tmp_path):
         ("datasets:\n  - {dataset: A}\nfktables: {source: yadism2}\n", "choose one of"),
         ("datasets:\n  - {dataset: A}\nrepl1cas: 3\n", "allowed keys"),
         ("- just\n- a list\n", "must be a YAML mapping"),
+        ("datasets:\n  - {variant: legacy}\n", "'dataset' is a required property"),
+        ("datasets:\n  - {dataset: A}\n  - {dataset: A}\n", "lists ['A'] twice"),
+        ("datasets:\n  - {dataset: A}\nrun_name: a/b\n", "key run_name"),
+        ("datasets:\n  - {dataset: A}\nfit: {epochs: -5}\n", "key fit.epochs"),
+        ("datasets:\n  - {dataset: A}\nfit: {replicas: ten}\n", "'ten' is not of type"),
+        (
+            "datasets:\n  - {dataset: A}\nfit: {replicas: 2, replicas_per_job: 5}\n",
+            "fit.replicas_per_job (5) exceeds fit.replicas (2)",
+        ),
+        (
+            "datasets:\n  - {dataset: A}\nfit: {optimizer: {optimizer_name: Adamm}}\n",
+            "choose one of",
+        ),
+        (
+            "datasets:\n  - {dataset: A}\nfit: {optimizer: {learning_rate: 0}}\n",
+            "key fit.optimizer.learning_rate",
+        ),
+        ("datasets:\n  - {dataset: A}\nfit: {nodes_per_layer: [25, 20, 7]}\n", "must end with 8"),
+        (
+            "datasets:\n  - {dataset: A}\nfit: {activation_per_layer: [tanh]}\n",
+            "1 entries for 3 layers",
+        ),
+        (
+            "datasets:\n  - {dataset: A}\nfit: {stopping_patience: 1.5}\n",
+            "key fit.stopping_patience",
+        ),
+        ("datasets:\n  - {dataset: A}\nfit: {sumrule_points: 2}\n", "key fit.sumrule_points"),
+        ("datasets:\n  - {dataset: A}\nfit: {t0pdfset: 3}\n", "key fit.t0pdfset"),
+        ("datasets:\n  - {dataset: A}\ntheory: {order: N3LO}\n", "choose one of"),
+        ("datasets:\n  - {dataset: A}\ntheory: {alphas: 1.5}\n", "key theory.alphas"),
+        ("datasets:\n  - {dataset: A}\ntheory: {xgrid_points: 5}\n", "key theory.xgrid_points"),
+        (
+            "datasets:\n  - {dataset: A}\npostfit: {integrability: -1}\n",
+            "key postfit.integrability",
+        ),
+        ("datasets:\n  - {dataset: A}\npostfit: {replicas: 0}\n", "key postfit.replicas"),
     ],
 )
 def test_config_errors(capsys, tmp_path, content, expected):
@@ -117,3 +153,32 @@ def test_missing_pineappl_table(capsys, tmp_path):
                    "--data-table", str(tmp_path / "toy.parquet"),
                    "--outdir", str(tmp_path / "fk"))  # fmt: skip
     assert "TOY.pineappl.lz4: PineAPPL FK table not found" in line
+
+
+def test_unwritable_output_folder(capsys, tmp_path):
+    write_dataset(toy_dataset(stat=(0.1, 0.2)), tmp_path / "toy.parquet")
+    (tmp_path / "results").write_text("a file where the output folder should be")
+    line = run_cli(capsys, "data", "covmat", str(tmp_path / "toy.parquet"),
+                   "--out", str(tmp_path / "results" / "covmat.parquet"))  # fmt: skip
+    assert "results" in line and "permissions" in line
+
+
+def test_fit_names_a_missing_positivity_table(capsys, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("datasets:\n  - {dataset: TOY_NC_F2}\n")
+    write_dataset(toy_dataset(stat=(0.1, 0.2)), tmp_path / "TOY_NC_F2.parquet")
+    line = run_cli(capsys, "fit", "--config", str(config), "--data-dir", str(tmp_path),
+                   "--covmat", str(tmp_path / "covmat.parquet"), "--fktables", str(tmp_path),
+                   "--lagrange", str(tmp_path), "--replicas", "1",
+                   "--outdir", str(tmp_path / "fit"))  # fmt: skip
+    assert "fit.positivity.datasets: no FK table NNPDF_POS_F2U_40.parquet" in line
+    assert not (tmp_path / "fit").exists()
+
+
+def test_postfit_with_no_replicas(capsys, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("datasets:\n  - {dataset: TOY_NC_F2}\n")
+    (tmp_path / "fit").mkdir()
+    line = run_cli(capsys, "postfit", "--config", str(config), "--fit-dir", str(tmp_path / "fit"),
+                   "--outdir", str(tmp_path / "postfit"))  # fmt: skip
+    assert "no readable replica folders; run the fit first" in line

@@ -33,7 +33,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 def workdir(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("workflow")
     shutil.copy(ROOT / "Snakefile", work)
-    for folder in ("workflow", "config", "envs", "resources"):
+    for folder in ("workflow", "config", "envs", "resources", "profiles"):
         shutil.copytree(ROOT / folder, work / folder)
     return work
 
@@ -78,6 +78,42 @@ def test_tiny_config_end_to_end_then_nothing_to_do(workdir):
     again = snakemake(workdir, "--configfile", "config/test.yaml")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_reruns_follow_what_changed(workdir):
+    """After the tiny run: a fit setting reruns the fits and postfit only; a theory setting
+    reruns the theory stage too."""
+    fit = workdir / "config" / "fit-change.yaml"
+    fit.write_text("fit: {replicas: 2, replicas_per_job: 1, epochs: 1500, threshold_chi2: 10.0}\n")
+    dry = snakemake(workdir, "-n", "--configfile", "config/test.yaml", str(fit))
+    assert dry.returncode == 0, dry.stderr
+    jobs = _job_counts(dry.stdout)
+    assert jobs.keys() == {"fit_1_1", "fit_2_2", "postfit", "all"}, jobs
+    theory = workdir / "config" / "theory-change.yaml"
+    theory.write_text("theory: {order: NLO}\n")
+    dry = snakemake(workdir, "-n", "--configfile", "config/test.yaml", str(theory))
+    assert dry.returncode == 0, dry.stderr
+    jobs = _job_counts(dry.stdout)
+    assert {"theory_coefficients", "theory_eko", "fit_1_1", "postfit"} <= jobs.keys(), jobs
+    assert "data_commondata" not in jobs
+
+
+def _job_counts(stdout: str) -> dict[str, int]:
+    """Snakemake's "Job stats" table of a dry run."""
+    lines = stdout.split("Job stats:")[1].splitlines()[3:]
+    counts = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def test_slurm_profile_dry_run(workdir):
+    dry = snakemake(workdir, "-n", "--workflow-profile", "profiles/slurm",
+                    "--configfile", "config/test.yaml")  # fmt: skip
+    assert dry.returncode == 0, dry.stderr[-2000:]
 
 
 def test_bad_config_stops_before_any_job(workdir):

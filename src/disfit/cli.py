@@ -312,6 +312,13 @@ def _config_from_json(text: str) -> dict:
     return validate_config(config, "--config-json")
 
 
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    """--config FILE or --config-json TEXT (what the workflow passes), one of them."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", type=Path, help="the run's config YAML")
+    source.add_argument("--config-json", help="the config as JSON (what the workflow passes)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="disfit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"disfit {__version__}")
@@ -381,9 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export_theory)
 
     p = stages.add_parser("fit", help="fit a batch of replicas (TensorFlow)")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--config", type=Path, help="the run's config YAML")
-    source.add_argument("--config-json", help="the config as JSON (what the workflow passes)")
+    _config_arguments(p)
     p.add_argument("--data-dir", required=True, type=Path, help="folder of the data tables")
     p.add_argument("--covmat", required=True, type=Path)
     p.add_argument("--fktables", required=True, nargs="+", type=Path,
@@ -395,9 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_fit)
 
     p = stages.add_parser("postfit", help="select the replicas passing the vetoes; replica 0")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--config", type=Path, help="the run's config YAML")
-    source.add_argument("--config-json", help="the config as JSON (what the workflow passes)")
+    _config_arguments(p)
     p.add_argument("--fit-dir", required=True, type=Path, help="folder of the replica_<k>/")
     p.add_argument("--outdir", required=True, type=Path)
     p.set_defaults(func=_cmd_postfit)
@@ -430,6 +433,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func(args)
     except DisfitError as exc:
         print(f"disfit: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # unwritable output folder, full disk, ...
+        where = exc.filename or "output"
+        print(f"disfit: error: {where}: {exc.strerror or exc}; check the path, its permissions "
+              "and free space", file=sys.stderr)  # fmt: skip
         return 2
     return 0
 

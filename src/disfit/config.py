@@ -54,7 +54,43 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
         elif error.validator == "enum":
             hint = f"; choose one of {error.validator_value}"
         raise DisfitError(f"{source}: key {_key_path(error)}: {error.message}{hint}")
+    _check_consistency(config, source)
     return config
+
+
+def _check_consistency(config: dict[str, Any], source: str) -> None:
+    """What a schema cannot say: relations between keys."""
+    fit = config.get("fit", {})
+    if fit.get("replicas_per_job", 0) > fit.get("replicas", 0):
+        raise DisfitError(
+            f"{source}: key fit.replicas_per_job ({fit['replicas_per_job']}) exceeds fit.replicas "
+            f"({fit['replicas']}); lower it to at most fit.replicas"
+        )
+    nodes, activations = fit.get("nodes_per_layer", []), fit.get("activation_per_layer", [])
+    if len(nodes) != len(activations):
+        raise DisfitError(
+            f"{source}: key fit.activation_per_layer has {len(activations)} entries for "
+            f"{len(nodes)} layers in fit.nodes_per_layer; give one activation per layer"
+        )
+    if nodes and nodes[-1] != 8:
+        raise DisfitError(
+            f"{source}: key fit.nodes_per_layer must end with 8 (the EVOL fitted flavours), "
+            f"not {nodes[-1]}"
+        )
+    flavours = [b["fl"] for b in fit.get("basis", [])]
+    if len(set(flavours)) != len(flavours):
+        raise DisfitError(f"{source}: key fit.basis lists a flavour twice: {flavours}")
+    for b in fit.get("basis", []):
+        for key in ("smallx", "largex"):
+            low, high = b[key]
+            if low > high:
+                raise DisfitError(
+                    f"{source}: key fit.basis ({b['fl']}).{key}: [{low}, {high}] is not [min, max]"
+                )
+    datasets = [d["dataset"] for d in config.get("datasets", [])]
+    repeated = sorted({d for d in datasets if datasets.count(d) > 1})
+    if repeated:
+        raise DisfitError(f"{source}: key datasets lists {repeated} twice; keep one entry each")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
