@@ -110,6 +110,41 @@ def _job_counts(stdout: str) -> dict[str, int]:
     return counts
 
 
+def test_kill_9_during_a_fit_then_resume(workdir):
+    """kill -9 of a running fit job: the run fails, leaves no replica folder, and a rerun
+    completes with replicas identical to the uninterrupted run (results/test) bit for bit."""
+    import time
+
+    overlay = workdir / "config" / "resume.yaml"
+    overlay.write_text("run_name: resume\n")
+    args = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "config/test.yaml",
+            str(overlay)]  # fmt: skip
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    run = subprocess.Popen(args, cwd=workdir, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    log = workdir / "results" / "resume" / "logs" / "fit" / "replicas_1-1.log"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (log.is_file() and "fit of" in log.read_text()):
+        time.sleep(0.5)
+    killed = subprocess.run(["pkill", "-9", "-f", "disfit fit .*results/resume/fit"])
+    assert killed.returncode == 0, "no running fit job to kill"
+    run.communicate(timeout=300)
+    assert run.returncode != 0
+    fit = workdir / "results" / "resume" / "fit"
+    assert not (fit / "replica_1").exists() and not list(fit.glob(".replica_*"))
+    again = snakemake(workdir, "--configfile", "config/test.yaml", str(overlay))
+    assert again.returncode == 0, again.stderr[-3000:]
+    for k in (1, 2):
+        for name in ("xf_evolution.parquet", "xf_flavour.parquet", "chi2_history.parquet"):
+            ours = (fit / f"replica_{k}" / name).read_bytes()
+            assert (
+                ours == (workdir / "results" / "test" / "fit" / f"replica_{k}" / name).read_bytes()
+            )
+    ours = workdir / "results" / "resume" / "postfit" / "replica_0" / "xf_evolution.parquet"
+    theirs = workdir / "results" / "test" / "postfit" / "replica_0" / "xf_evolution.parquet"
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
 def test_slurm_profile_dry_run(workdir):
     dry = snakemake(workdir, "-n", "--workflow-profile", "profiles/slurm",
                     "--configfile", "config/test.yaml")  # fmt: skip
