@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from disfit.errors import DisfitError
 from disfit.fit.inputs import FITTED_BASIS
 
 #: n3fit's sum-rule integration range: [1e-9, 1] (the rest below 1e-9 is neglected)
@@ -67,24 +66,17 @@ class Architecture:
 
     @classmethod
     def from_config(cls, fit: Mapping[str, Any]) -> Architecture:
-        nodes, activations = tuple(fit["nodes_per_layer"]), tuple(fit["activation_per_layer"])
-        if len(nodes) != len(activations):
-            raise DisfitError(
-                "fit.nodes_per_layer and fit.activation_per_layer must have the same length"
-            )
-        if nodes[-1] != len(FITTED_BASIS):
-            raise DisfitError(f"fit.nodes_per_layer must end with {len(FITTED_BASIS)} (EVOL basis)")
+        """From a validated `fit` section (disfit.config checks layers, basis and ranges)."""
         basis = {b["fl"]: b for b in fit["basis"]}
-        missing = [f for f in FITTED_BASIS if f not in basis]
-        if missing:
-            raise DisfitError(f"fit.basis lacks the flavours {missing}; give smallx and largex")
-        smallx = np.array([basis[f]["smallx"] for f in FITTED_BASIS], dtype=float)
-        largex = np.array([basis[f]["largex"] for f in FITTED_BASIS], dtype=float)
-        if np.any(smallx[:, 0] > smallx[:, 1]) or np.any(largex[:, 0] > largex[:, 1]):
-            raise DisfitError("fit.basis: each smallx/largex range must be [min, max]")
-        trainable = np.array([bool(basis[f].get("trainable", False)) for f in FITTED_BASIS])
-        return cls(nodes, activations, fit["initializer"], smallx, largex, trainable,
-                   int(fit["sumrule_points"]))  # fmt: skip
+        return cls(
+            nodes=tuple(fit["nodes_per_layer"]),
+            activations=tuple(fit["activation_per_layer"]),
+            initializer=fit["initializer"],
+            smallx=np.array([basis[f]["smallx"] for f in FITTED_BASIS], dtype=float),
+            largex=np.array([basis[f]["largex"] for f in FITTED_BASIS], dtype=float),
+            trainable=np.array([bool(basis[f].get("trainable", False)) for f in FITTED_BASIS]),
+            sumrule_points=int(fit["sumrule_points"]),
+        )
 
 
 class ReplicaPDF:
