@@ -109,6 +109,7 @@ def test_bad_cut_rule_names_the_key(capsys, tmp_path):
             "key postfit.integrability",
         ),
         ("datasets:\n  - {dataset: A}\npostfit: {replicas: 0}\n", "key postfit.replicas"),
+        ("datasets:\n  - {dataset: A}\nlhapdf: {name: my set}\n", "key lhapdf.name"),
     ],
 )
 def test_config_errors(capsys, tmp_path, content, expected):
@@ -182,3 +183,29 @@ def test_postfit_with_no_replicas(capsys, tmp_path):
     line = run_cli(capsys, "postfit", "--config", str(config), "--fit-dir", str(tmp_path / "fit"),
                    "--outdir", str(tmp_path / "postfit"))  # fmt: skip
     assert "no readable replica folders; run the fit first" in line
+
+
+def test_evolve_without_postfit_or_with_a_bad_operator(capsys, tmp_path):
+    """`disfit evolve`: no postfit folder; an operator file that is not one; an operator of
+    another theory. No set is left behind."""
+    from disfit.evolve.operator import EvolutionOperator, write_operator
+
+    config = tmp_path / "config.yaml"
+    config.write_text("datasets:\n  - {dataset: TOY_NC_F2}\n")
+    args = ["evolve", "--config", str(config), "--outdir", str(tmp_path / "lhapdf")]
+    postfit = tmp_path / "postfit"
+    postfit.mkdir()
+    line = run_cli(capsys, *args, "--postfit-dir", str(postfit), "--operator", "op.parquet")
+    assert "no replica_0; run postfit first" in line
+    (postfit / "replica_0").mkdir()
+    (postfit / "veto_count.json").write_text('{"selected": []}')
+    bad = tmp_path / "op.parquet"
+    bad.write_bytes(b"PAR1 not really")
+    line = run_cli(capsys, *args, "--postfit-dir", str(postfit), "--operator", str(bad))
+    assert str(bad) in line and "not a readable Parquet file" in line
+    other = EvolutionOperator([(4.0, 4)], np.array([0.1, 1.0]), [(2, 2)], np.ones((1, 1, 2, 2)),
+                              1.65, {"theory_id": "0123456789abcdef"})  # fmt: skip
+    write_operator(other, bad)
+    line = run_cli(capsys, *args, "--postfit-dir", str(postfit), "--operator", str(bad))
+    assert "operator of theory 0123456789abcdef" in line and "rerun the theory stage" in line
+    assert not (tmp_path / "lhapdf").exists() and not list(tmp_path.glob(".lhapdf*"))

@@ -43,17 +43,19 @@ def test_lint_and_dry_runs(workdir):
     assert lint.returncode == 0, lint.stdout + lint.stderr
     dry = snakemake(workdir, "-n")
     assert dry.returncode == 0, dry.stderr
-    assert "data_commondata       19" in dry.stdout  # the default run: NNPDF4.0's DIS selection
+    # the default run: NNPDF4.0's DIS selection but HERA bottom (no FONLL)
+    assert "data_commondata       18" in dry.stdout
     # the default theory is shipped: its tables are copied, not computed, and 100 replicas fitted
     assert "theory_select" in dry.stdout and "fit_1_100" in dry.stdout
     assert "theory_coefficients" not in dry.stdout
-    # regenerating it: 25 data + 4 positivity FK tables, eko in parts
+    # regenerating it: 24 data + 4 positivity FK tables, eko in parts, the LHAPDF operator
     theory = workdir / "config" / "theory.yaml"
     theory.write_text("theory: {regenerate: true}\n")
     dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
     assert dry.returncode == 0, dry.stderr
-    for jobs in ("theory_coefficients       29", "theory_eko                 2",
-                 "theory_fktable            29", "theory_dataset            19"):  # fmt: skip
+    for jobs in ("theory_coefficients       28", "theory_eko                 2",
+                 "theory_eko_lhapdf          2", "theory_evolution           1",
+                 "theory_fktable            28", "theory_dataset            18"):  # fmt: skip
         assert jobs in dry.stdout, dry.stdout[-2000:]
 
 
@@ -80,6 +82,109 @@ def test_tiny_config_end_to_end_then_nothing_to_do(workdir):
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
+def test_lhapdf_set_of_the_tiny_run(workdir):
+    """The tiny run's LHAPDF set, read by pdfflow (lhapdf-management's parser, LHAPDF's
+    interpolation): Q0 = the exported grids to 1e-8, the momentum sum rule at 100 GeV to 1e-3,
+    αs as eko's coupling, and disfit's own reader agrees with pdfflow."""
+    import pdfflow
+    import yaml
+    from lhapdf_management.pdfsets import PDF as LHAPDFFile
+
+    from disfit.evolve.lhapdf import read_set
+    from disfit.fit.output import read_exportgrid
+    from disfit.theory.card import theory_card
+    from disfit.theory.evolution import strong_coupling
+
+    results = workdir / "results" / "test"
+    folder = results / "lhapdf" / "disfit_test"
+    info = yaml.safe_load((folder / "disfit_test.info").read_text())
+    assert info["NumMembers"] == 3 and info["Format"] == "lhagrid1" and info["QMax"] == 1e5
+    assert len(set(info["AlphaS_Qs"])) == 49 and info["AlphaS_Qs"][0] == 1.65
+    card = theory_card({})
+    a_s = strong_coupling(card)
+    np.testing.assert_allclose(
+        4 * np.pi * a_s(info["MZ"] ** 2), card["alphas"], rtol=1e-6
+    )  # αs(Qref) of the card
+    ours = read_set(folder)
+    for member in range(3):
+        pdf = pdfflow.mkPDF(f"disfit_test/{member}", dirname=str(folder.parent))
+        x, xf, meta = read_exportgrid(
+            results / "postfit" / f"replica_{member}" / "xf_flavour.parquet"
+        )
+        pids = [int(c) for c in meta["columns"]]
+        # the knots as lhapdf-management parses them (x slowest, then Q): Q0 = the export grid
+        first = LHAPDFFile(folder).get_member_grids(member)[0]
+        knots = first.grid.reshape(len(first.x), len(first.q2), len(first.flav))[:, 0, :]
+        assert np.isclose(first.q2[0], 1.65**2) and np.allclose(first.x, x, rtol=1e-8, atol=0)
+        for j, pid in enumerate(int(f) for f in first.flav):
+            np.testing.assert_allclose(knots[:, j], xf[pids.index(pid)], rtol=1e-8, atol=1e-15)
+            # and pdfflow's interpolation on the knots
+            inside = x < 1  # LHAPDF's last knot x = 1
+            read = pdf.py_xfxQ2(pid, x[inside], np.full(inside.sum(), 1.65**2)).numpy()
+            np.testing.assert_allclose(read, xf[pids.index(pid)][inside], rtol=1e-6, atol=1e-10)
+        # momentum sum rule at Q = 100 GeV: every flavour of the set, integrated in ln x
+        grid = np.geomspace(1e-9, 1, 20001)[:-1]
+        values = pdf.py_xfxQ2_allpid(grid, np.full(grid.size, 1e4)).numpy()
+        momentum = np.trapezoid(values.sum(axis=1) * grid, np.log(grid))
+        assert abs(momentum - 1) < 1e-3, (member, momentum)
+        # disfit's reader on the set's knots at 100 GeV (between Q knots): same as pdfflow
+        xs, ours_g = ours.xfx(member, 21, 100.0)
+        theirs = pdf.py_xfxQ2(21, xs[:-1], np.full(xs.size - 1, 1e4)).numpy()
+        big = np.abs(theirs) > 1e-3
+        np.testing.assert_allclose(ours_g[:-1][big], theirs[big], rtol=2e-3)
+    # a second evolution path: the theory's positivity tables give x·f at Q² = 5 GeV² from the
+    # data-node operators (another eko run, the 50-point FK grid, Q² interpolation of the
+    # operator); the set gives it from the LHAPDF operator and LHAPDF's Q interpolation
+    from disfit.evolve.operator import xf_on
+    from disfit.theory.coefficients import positivity_x
+    from disfit.theory.fktable import read_fktable
+
+    x, xf_ev, _ = read_exportgrid(results / "postfit" / "replica_1" / "xf_evolution.parquet")
+    pdf = pdfflow.mkPDF("disfit_test/1", dirname=str(folder.parent))
+    for name, pid in (("GLUON", 21), ("UP", 2), ("ANTI_DOWN", -1), ("STRANGE", 3)):
+        fk = read_fktable(results / "theory" / "lagrange" / f"NNPDF_POS_{name}_40.parquet")
+        via_fk = fk.predict(xf_on(fk.xgrid, x, xf_ev))
+        xs = positivity_x()
+        via_set = pdf.py_xfxQ2(pid, xs, np.full(xs.size, 5.0)).numpy()
+        np.testing.assert_allclose(via_set, via_fk, rtol=2e-3, atol=2e-3 * np.abs(via_fk).max())
+    exportgrid = yaml.safe_load(
+        (results / "lhapdf" / "exportgrids" / "replica_1.exportgrid").read_text()
+    )
+    assert exportgrid["labels"][6] == "GLUON" and len(exportgrid["pdfgrid"]) == 196
+
+
+def test_report_renders_in_chromium(workdir, tmp_path):
+    """The report page in headless Chromium: every figure loads; a screenshot is kept."""
+    from playwright.sync_api import sync_playwright
+
+    page_path = workdir / "results" / "test" / "report" / "index.html"
+    figures = sorted((page_path.parent / "figures").glob("*.png"))
+    # PDFs at Q0 and 100 GeV, χ² per dataset, 3 datasets, χ², stopping, arc lengths, positivity
+    assert len(figures) == 10, [f.name for f in figures]
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed (scripts/env.sh installs it)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.goto(page_path.as_uri())
+        page.wait_for_load_state("load")
+        state = page.evaluate(
+            "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])"
+        )
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        text = page.inner_text("body")
+        browser.close()
+    assert len(state) == 10 and all(ok and width > 0 for ok, width, _ in state), state
+    for heading in ("PDFs", "χ² per dataset", "Data and theory", "Postfit vetoes", "Provenance"):
+        assert heading in text
+    shutil.copy(tmp_path / "report.png", workdir / "report-screenshot.png")
+    assert (tmp_path / "report.png").stat().st_size > 100_000
+
+
 def test_reruns_follow_what_changed(workdir):
     """After the tiny run: a fit setting reruns the fits and postfit only; a theory setting
     reruns the theory stage too."""
@@ -88,7 +193,7 @@ def test_reruns_follow_what_changed(workdir):
     dry = snakemake(workdir, "-n", "--configfile", "config/test.yaml", str(fit))
     assert dry.returncode == 0, dry.stderr
     jobs = _job_counts(dry.stdout)
-    assert jobs.keys() == {"fit_1_1", "fit_2_2", "postfit", "all"}, jobs
+    assert jobs.keys() == {"fit_1_1", "fit_2_2", "postfit", "lhapdf", "report", "all"}, jobs
     theory = workdir / "config" / "theory-change.yaml"
     theory.write_text("theory: {order: NLO}\n")
     dry = snakemake(workdir, "-n", "--configfile", "config/test.yaml", str(theory))
@@ -143,6 +248,20 @@ def test_kill_9_during_a_fit_then_resume(workdir):
     ours = workdir / "results" / "resume" / "postfit" / "replica_0" / "xf_evolution.parquet"
     theirs = workdir / "results" / "test" / "postfit" / "replica_0" / "xf_evolution.parquet"
     assert ours.read_bytes() == theirs.read_bytes()
+    # the LHAPDF members too (the set's name follows the run)
+    for k in range(3):
+        ours = (
+            workdir
+            / "results"
+            / "resume"
+            / "lhapdf"
+            / "disfit_resume"
+            / f"disfit_resume_{k:04d}.dat"
+        )
+        theirs = (
+            workdir / "results" / "test" / "lhapdf" / "disfit_test" / f"disfit_test_{k:04d}.dat"
+        )
+        assert ours.read_bytes() == theirs.read_bytes()
 
 
 def test_slurm_profile_dry_run(workdir):

@@ -152,6 +152,36 @@ def _cmd_theory_eko(args: argparse.Namespace) -> None:
     compute_eko(card, mine, xgrid(config), args.out)
 
 
+def _cmd_theory_eko_lhapdf(args: argparse.Namespace) -> None:
+    from disfit.evolve.operator import eko_targets, eko_xgrid, lhapdf_qgrid
+    from disfit.theory.card import theory_card
+    from disfit.theory.evolution import compute_eko
+
+    card = theory_card(_theory_json(args.theory))
+    targets = eko_targets(lhapdf_qgrid(card))
+    mine = targets[args.part :: args.parts]
+    log.info("LHAPDF eko part %d/%d: %d of %d Q values on %d x points", args.part + 1,
+             args.parts, len(mine), len(targets), len(eko_xgrid()))  # fmt: skip
+    compute_eko(card, mine, eko_xgrid(), args.out)
+
+
+def _cmd_theory_evolution(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from disfit.evolve.operator import EvolutionOperator, eko_targets, lhapdf_qgrid, write_operator
+    from disfit.theory.card import theory_card, theory_id
+
+    config = _theory_json(args.theory)
+    card = theory_card(config)
+    op = EvolutionOperator.from_eko(args.eko, float(card["Q0"]), theory_id(config))
+    expected = eko_targets(lhapdf_qgrid(card))
+    if not np.allclose(sorted(op.targets), sorted(expected), rtol=1e-9):
+        raise DisfitError(f"eko parts {args.eko} do not hold the LHAPDF Q grid; rerun them")
+    write_operator(op, args.out)
+    log.info("evolution operator: %d Q values, %d flavour blocks → %s", len(op.targets),
+             len(op.blocks), args.out)  # fmt: skip
+
+
 def _cmd_theory_fktable(args: argparse.Namespace) -> None:
     from disfit.theory.assemble import OperatorAt, fktable_from_coefficients
     from disfit.theory.card import theory_card, theory_id
@@ -198,14 +228,18 @@ def _cmd_theory_lagrange(args: argparse.Namespace) -> None:
 
 
 def _cmd_theory_copy(args: argparse.Namespace) -> None:
+    from disfit.evolve.operator import read_operator, write_operator
     from disfit.theory.fktable import read_fktable, write_fktable
 
     single = len(args.sources) == 1 and args.out.suffix == ".parquet"
     for source in args.sources:
-        fk = read_fktable(source)  # validates what is shipped or computed before it is used
         target = args.out if single else args.out / source.parent.name / source.name
-        write_fktable(fk, target)
-    log.info("%d FK tables → %s", len(args.sources), args.out)
+        # validate what is shipped or computed before it is used
+        if source.parent.name == "evolution":
+            write_operator(read_operator(source), target)
+        else:
+            write_fktable(read_fktable(source), target)
+    log.info("%d theory tables → %s", len(args.sources), args.out)
 
 
 def _cmd_theory_dataset(args: argparse.Namespace) -> None:
@@ -302,6 +336,28 @@ def _cmd_postfit(args: argparse.Namespace) -> None:
     postfit(args.fit_dir, args.outdir, config["postfit"], q0)
 
 
+def _cmd_evolve(args: argparse.Namespace) -> None:
+    from disfit.config import load_config
+    from disfit.evolve.build import evolve_set
+    from disfit.theory.card import theory_card, theory_id
+
+    config = load_config(args.config) if args.config else _config_from_json(args.config_json)
+    name = config["lhapdf"]["name"] or f"disfit_{config['run_name']}"
+    card = theory_card(config["theory"])
+    evolve_set(
+        args.postfit_dir, args.operator, args.outdir, card, theory_id(config["theory"]), name
+    )
+
+
+def _cmd_report(args: argparse.Namespace) -> None:
+    from disfit.config import load_config
+    from disfit.report.build import make_report
+
+    config = load_config(args.config) if args.config else _config_from_json(args.config_json)
+    make_report(config, args.postfit_dir, args.outdir, args.data_dir, args.covmat, args.fktables,
+                args.lagrange, args.lhapdf_dir, args.benchmarks)  # fmt: skip
+
+
 def _config_from_json(text: str) -> dict:
     from disfit.config import validate_config
 
@@ -317,6 +373,16 @@ def _config_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--config", type=Path, help="the run's config YAML")
     source.add_argument("--config-json", help="the config as JSON (what the workflow passes)")
+
+
+def _fit_input_arguments(parser: argparse.ArgumentParser) -> None:
+    """The fit's inputs: data tables, covariance, FK tables, positivity/integrability tables."""
+    parser.add_argument("--data-dir", required=True, type=Path, help="folder of the data tables")
+    parser.add_argument("--covmat", required=True, type=Path)
+    parser.add_argument("--fktables", required=True, nargs="+", type=Path,
+                        help="one folder of FK tables per dataset, named after it")  # fmt: skip
+    parser.add_argument("--lagrange", nargs="*", type=Path, default=[],
+                        help="folders holding the positivity and integrability tables")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -362,17 +428,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parts", type=int, default=1, help="parts the nodes are split into")
     p.add_argument("--out", required=True, type=Path)
     p.set_defaults(func=_cmd_theory_eko)
-    p = theory_cmds.add_parser("fktable", help="coefficients ⊗ operator → FK table")
+    p = theory_cmds.add_parser("eko-lhapdf", help="the evolution operator on the LHAPDF Q grid")
     p.add_argument("--theory", default="")
-    p.add_argument("--coefficients", required=True, type=Path)
-    p.add_argument("--eko", required=True, type=Path, nargs="+", help="the eko parts")
+    p.add_argument("--part", type=int, default=0, help="which part of the Q values (from 0)")
+    p.add_argument("--parts", type=int, default=1, help="parts the Q values are split into")
     p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(func=_cmd_theory_fktable)
-    p = theory_cmds.add_parser("lagrange", help="positivity x·f and integrability FK tables")
-    p.add_argument("--theory", default="")
-    p.add_argument("--eko", required=True, type=Path, nargs="+", help="the eko parts")
-    p.add_argument("--outdir", required=True, type=Path)
-    p.set_defaults(func=_cmd_theory_lagrange)
+    p.set_defaults(func=_cmd_theory_eko_lhapdf)
+
+    for name, func, help_text, out in (
+        ("evolution", _cmd_theory_evolution, "eko-lhapdf parts → the LHAPDF operator", "--out"),
+        ("fktable", _cmd_theory_fktable, "coefficients ⊗ operator → FK table", "--out"),
+        ("lagrange", _cmd_theory_lagrange, "positivity x·f, integrability tables", "--outdir"),
+    ):
+        p = theory_cmds.add_parser(name, help=help_text)
+        p.add_argument("--theory", default="")
+        p.add_argument("--eko", required=True, type=Path, nargs="+", help="the eko parts")
+        p.add_argument(out, required=True, type=Path)
+        if name == "fktable":
+            p.add_argument("--coefficients", required=True, type=Path)
+        p.set_defaults(func=func)
     p = theory_cmds.add_parser("copy", help="validate FK tables and copy them (shipped tables)")
     p.add_argument("sources", nargs="+", type=Path)
     p.add_argument("--out", required=True, type=Path, help="a .parquet file or a folder")
@@ -389,12 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = stages.add_parser("fit", help="fit a batch of replicas (TensorFlow)")
     _config_arguments(p)
-    p.add_argument("--data-dir", required=True, type=Path, help="folder of the data tables")
-    p.add_argument("--covmat", required=True, type=Path)
-    p.add_argument("--fktables", required=True, nargs="+", type=Path,
-                   help="one folder of FK tables per dataset, named after it")  # fmt: skip
-    p.add_argument("--lagrange", nargs="*", type=Path, default=[],
-                   help="folders holding the positivity and integrability tables")  # fmt: skip
+    _fit_input_arguments(p)
     p.add_argument("--replicas", required=True, type=_replica_numbers, help="N or FIRST-LAST")
     p.add_argument("--outdir", required=True, type=Path, help="replica_<k>/ folders go here")
     p.set_defaults(func=_cmd_fit)
@@ -404,6 +473,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit-dir", required=True, type=Path, help="folder of the replica_<k>/")
     p.add_argument("--outdir", required=True, type=Path)
     p.set_defaults(func=_cmd_postfit)
+
+    p = stages.add_parser("evolve", help="postfit replicas → LHAPDF set (one eko operator)")
+    _config_arguments(p)
+    p.add_argument("--postfit-dir", required=True, type=Path, help="the postfit folder")
+    p.add_argument("--operator", required=True, type=Path, help="the theory's evolution operator")
+    p.add_argument("--outdir", required=True, type=Path, help="the set and exportgrids go here")
+    p.set_defaults(func=_cmd_evolve)
+
+    p = stages.add_parser("report", help="HTML report with figures of the fit")
+    _config_arguments(p)
+    p.add_argument("--postfit-dir", required=True, type=Path)
+    _fit_input_arguments(p)
+    p.add_argument("--lhapdf-dir", type=Path, default=None, help="the `disfit evolve` folder")
+    p.add_argument("--benchmarks", type=Path, default=None, help="Snakemake benchmark folder")
+    p.add_argument("--outdir", required=True, type=Path)
+    p.set_defaults(func=_cmd_report)
 
     imp = stages.add_parser("import", help="FK tables from PineAPPL files or n3fit pickles")
     imp_cmds = imp.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -40,7 +40,9 @@ def all_outputs():
     if "pickles" in config:
         outputs.append(f"{RUN}/pickles")
     if config["fktables"]["source"] == "theory" or config.get("pickles", {}).get("fit"):
-        outputs += fit_outputs() + [f"{RUN}/postfit"]
+        outputs += fit_outputs() + [f"{RUN}/postfit", f"{RUN}/report/index.html"]
+    if config["fktables"]["source"] == "theory":
+        outputs.append(f"{RUN}/lhapdf")
     return outputs
 
 
@@ -133,6 +135,27 @@ POSTFIT_CONFIG_JSON = json.dumps(
         "postfit": config["postfit"],
         "datasets": config["datasets"],
         "theory": {k: v for k, v in config["theory"].items() if k != "eko_parts"},
+    }
+)
+
+
+# what `disfit evolve` and `disfit report` read of the config
+EVOLVE_CONFIG_JSON = json.dumps(
+    {
+        "run_name": config["run_name"],
+        "lhapdf": config["lhapdf"],
+        "datasets": config["datasets"],
+        "theory": {k: v for k, v in config["theory"].items() if k != "eko_parts"},
+    }
+)
+
+
+# the report shows the whole configuration
+REPORT_CONFIG_JSON = json.dumps(
+    {
+        key: config[key]
+        for key in ("run_name", "datasets", "fit", "postfit", "lhapdf", "theory", "cuts")
+        if key in config
     }
 )
 

@@ -32,6 +32,14 @@ def fit_arguments():
     )
 
 
+def report_inputs(wildcards):
+    """What the report reads: the postfit replicas, the fit's inputs, the LHAPDF set."""
+    inputs = {"postfit": f"{RUN}/postfit", **fit_inputs()}
+    if config["fktables"]["source"] == "theory":
+        inputs["lhapdf"] = f"{RUN}/lhapdf"
+    return inputs
+
+
 for first, last in FIT_BATCHES:
 
     rule:

@@ -3,6 +3,12 @@
 
 if config["fktables"]["source"] == "theory":
 
+    # copies and reshuffles of tables: on a cluster they run in the main job, not as jobs
+    localrules:
+        theory_select,
+        theory_dataset,
+        export_theory,
+
     rule theory_coefficients:
         output:
             f"{THEORY}/coefficients/{{fktable}}.npz",
@@ -81,6 +87,39 @@ if config["fktables"]["source"] == "theory":
             "disfit theory lagrange --theory '{params.theory}' --eko {input}"
             " --outdir {params.outdir} > {log} 2>&1"
 
+    rule theory_eko_lhapdf:
+        output:
+            f"{THEORY}/eko_lhapdf/part{{part}}.tar",
+        log:
+            f"{RUN}/logs/theory/eko_lhapdf_part{{part}}.log",
+        benchmark:
+            f"{RUN}/benchmarks/theory/eko_lhapdf_part{{part}}.tsv"
+        conda:
+            "../../envs/disfit.yaml"
+        resources:
+            mem_mb=5000,  # measured: 4.4 GB per part
+        params:
+            theory=THEORY_JSON,
+            parts=EKO_PARTS,
+        shell:
+            "disfit theory eko-lhapdf --theory '{params.theory}' --part {wildcards.part}"
+            " --parts {params.parts} --out {output} > {log} 2>&1"
+
+    rule theory_evolution:
+        input:
+            expand(f"{THEORY}/eko_lhapdf/part{{part}}.tar", part=range(EKO_PARTS)),
+        output:
+            f"{THEORY}/computed/evolution/lhapdf_operator.parquet",
+        log:
+            f"{RUN}/logs/theory/evolution.log",
+        conda:
+            "../../envs/disfit.yaml"
+        params:
+            theory=THEORY_JSON,
+        shell:
+            "disfit theory evolution --theory '{params.theory}' --eko {input} --out {output}"
+            " > {log} 2>&1"
+
     rule theory_select:
         input:
             (
@@ -93,7 +132,7 @@ if config["fktables"]["source"] == "theory":
         log:
             f"{RUN}/logs/theory/select_{{kind}}_{{name}}.log",
         wildcard_constraints:
-            kind="fktables|lagrange",
+            kind="fktables|lagrange|evolution",
         conda:
             "../../envs/disfit.yaml"
         shell:
@@ -108,6 +147,7 @@ if config["fktables"]["source"] == "theory":
                     fk=[*FKTABLE_DATASET, *POSITIVITY_STRUCTURE_FUNCTIONS],
                 ),
                 expand(f"{THEORY}/computed/lagrange/{{name}}.parquet", name=LAGRANGE),
+                f"{THEORY}/computed/evolution/lhapdf_operator.parquet",
             output:
                 directory(SHIPPED),
             log:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -24,7 +23,7 @@ from disfit.fit.output import (
     read_json,
     write_exportgrid,
 )
-from disfit.io import atomic_path
+from disfit.io import atomic_dir
 from disfit.postfit.vetoes import determine_vetoes
 
 log = logging.getLogger("disfit")
@@ -83,18 +82,6 @@ def postfit(
             "replicas or lower postfit.replicas"
         )
     selected = passing[:wanted]
-    tmp = outdir.with_name(f".{outdir.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    grids = []
-    for new, k in enumerate(selected, start=1):
-        source, target = fit_dir / f"replica_{k}", tmp / f"replica_{new}"
-        target.mkdir()
-        for name in (EVOLUTION_FILE, FLAVOUR_FILE, JSON_FILE):
-            shutil.copyfile(source / name, target / name)
-        grids.append(read_exportgrid(source / EVOLUTION_FILE)[1])
-    write_exportgrid(tmp / "replica_0", np.mean(grids, axis=0), q0,
-                     {"replica": 0, "mean_of": selected})  # fmt: skip
     summary = {
         "thresholds": thresholds,
         "replicas_fitted": numbers,
@@ -103,15 +90,22 @@ def postfit(
         "passing": passing,
         "selected": selected,
     }
-    with atomic_path(tmp / "veto_count.json") as path:
-        path.write_text(json.dumps(summary, indent=1) + "\n")
-    columns = {"replica": pa.array(numbers, pa.int64())}
-    columns.update({key: pa.array([bool(v) for v in m]) for key, m in vetoes.items()})
-    table = pa.table(columns).to_pandas()
-    table["selected_as"] = [selected.index(k) + 1 if k in selected else 0 for k in numbers]
-    table.to_csv(tmp / "vetoes.tsv", sep="\t", index=False)
-    shutil.rmtree(outdir, ignore_errors=True)
-    os.replace(tmp, outdir)
+    with atomic_dir(outdir) as tmp:
+        grids = []
+        for new, k in enumerate(selected, start=1):
+            source, target = fit_dir / f"replica_{k}", tmp / f"replica_{new}"
+            target.mkdir()
+            for name in (EVOLUTION_FILE, FLAVOUR_FILE, JSON_FILE):
+                shutil.copyfile(source / name, target / name)
+            grids.append(read_exportgrid(source / EVOLUTION_FILE)[1])
+        write_exportgrid(tmp / "replica_0", np.mean(grids, axis=0), q0,
+                         {"replica": 0, "mean_of": selected})  # fmt: skip
+        (tmp / "veto_count.json").write_text(json.dumps(summary, indent=1) + "\n")
+        columns = {"replica": pa.array(numbers, pa.int64())}
+        columns.update({key: pa.array([bool(v) for v in m]) for key, m in vetoes.items()})
+        table = pa.table(columns).to_pandas()
+        table["selected_as"] = [selected.index(k) + 1 if k in selected else 0 for k in numbers]
+        table.to_csv(tmp / "vetoes.tsv", sep="\t", index=False)
     log.info("postfit: %d of %d replicas pass, %d selected → %s", len(passing), len(numbers),
              len(selected), outdir)  # fmt: skip
     return summary

@@ -103,7 +103,7 @@ def load_operators(
 
 
 def strong_coupling(card: Mapping[str, Any]):
-    """a_s(Q²) = alpha_s / 4π in the card's VFNS, as eko evolves it."""
+    """a_s(Q², nf=None) = alpha_s / 4π in the card's VFNS, as eko evolves it."""
     from eko.couplings import Couplings, couplings_mod_ev
     from eko.matchings import Atlas, nf_default
     from eko.quantities.heavy_quarks import MatchingScales
@@ -123,7 +123,8 @@ def strong_coupling(card: Mapping[str, Any]):
     matching[card.get("MaxNfPdf", 5) - 3 :] = np.inf
     atlas = Atlas(MatchingScales(matching), (card["Q0"] ** 2, card["nf0"]))
 
-    def a_s(q2: float) -> float:
-        return float(couplings.a_s(q2, nf_to=nf_default(q2, atlas)))
+    def a_s(q2: float, nf: int | None = None) -> float:
+        """At a threshold, `nf` picks the side (the default: the flavours above it)."""
+        return float(couplings.a_s(q2, nf_to=nf if nf is not None else nf_default(q2, atlas)))
 
     return a_s

@@ -1,0 +1,189 @@
+"""LHAPDF6 sets (`Format: lhagrid1`): the `.info` file, one `.dat` file per member, a reader, and
+n3fit-style `.exportgrid` files of the Q0 grids for users who evolve elsewhere."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from disfit.errors import DisfitError
+from disfit.theory.fktable import FLAVOUR_PIDS
+
+#: n3fit's exportgrid columns (PDG: −6 … −1, 21, 1 … 6, 22)
+EXPORTGRID_LABELS = ("TBAR", "BBAR", "CBAR", "SBAR", "UBAR", "DBAR", "GLUON",
+                     "D", "U", "S", "C", "B", "T", "PHT")  # fmt: skip
+EXPORTGRID_PIDS = (-6, -5, -4, -3, -2, -1, 21, 1, 2, 3, 4, 5, 6, 22)
+
+
+def lhapdf_pids(nf_max: int) -> list[int]:
+    """The flavours a set lists: quarks up to `nf_max` and the gluon, in LHAPDF's order."""
+    return [*range(-nf_max, 0), 21, *range(1, nf_max + 1)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Subgrid:
+    """x·f of one member on one subgrid: values[q, pid, x] for the flavours `pids`."""
+
+    xgrid: np.ndarray
+    qgrid: np.ndarray
+    pids: list[int]
+    values: np.ndarray
+
+
+def _format_member(subgrids: Sequence[Subgrid], header: str) -> str:
+    parts = [header.rstrip("\n") + "\n---\n"]
+    for sub in subgrids:
+        lines = [
+            " ".join(f"{x:.8e}" for x in sub.xgrid),
+            " ".join(f"{q:.8e}" for q in sub.qgrid),
+            " ".join(str(p) for p in sub.pids),
+        ]
+        # lhagrid1 knots: x slowest, then Q, the flavours along a line
+        knots = np.transpose(sub.values, (2, 0, 1)).reshape(-1, len(sub.pids))
+        body = "\n".join(" ".join(f"{v:.8e}" for v in row) for row in knots)
+        parts.append("\n".join(lines) + "\n" + body + "\n---\n")
+    return "".join(parts)
+
+
+def write_member(path: Path, subgrids: Sequence[Subgrid], pdf_type: str, mc_replica: int) -> None:
+    """One member file; replicas name the fit replica they come from, as NNPDF's sets do."""
+    header = f"PdfType: {pdf_type}\nFormat: lhagrid1\n"
+    if pdf_type == "replica":
+        header += f"FromMCReplica: {mc_replica}\n"
+    path.write_text(_format_member(subgrids, header))
+
+
+def write_info(path: Path, info: Mapping[str, Any]) -> None:
+    path.write_text(yaml.safe_dump(dict(info), sort_keys=False, default_flow_style=None))
+
+
+def set_info(
+    card: Mapping[str, Any],
+    description: str,
+    members: int,
+    xgrid: np.ndarray,
+    subgrids: Sequence[tuple[np.ndarray, int]],
+    alphas: Sequence[float],
+) -> dict[str, Any]:
+    """The `.info` keys LHAPDF reads, from the theory card and the grids."""
+    qs = [float(q) for qgrid, _ in subgrids for q in qgrid]
+    nf_max = int(card.get("MaxNfPdf", 5))
+    return {
+        "SetDesc": description,
+        "Authors": "disfit",
+        "Reference": "disfit (NNPDF n3fit methodology for DIS)",
+        "Format": "lhagrid1",
+        "DataVersion": 1,
+        "NumMembers": members,
+        "Particle": 2212,
+        "Flavors": lhapdf_pids(nf_max),
+        "OrderQCD": int(card["PTO"]),
+        "FlavorScheme": "variable",
+        "NumFlavors": nf_max,
+        "ErrorType": "replicas",
+        "XMin": float(xgrid[0]),
+        "XMax": float(xgrid[-1]),
+        "QMin": qs[0],
+        "QMax": qs[-1],
+        "MZ": float(card["Qref"]),
+        "MUp": 0.0,
+        "MDown": 0.0,
+        "MStrange": 0.0,
+        "MCharm": float(card["mc"]),
+        "MBottom": float(card["mb"]),
+        "MTop": float(card["mt"]),
+        "AlphaS_MZ": float(card["alphas"]),
+        "AlphaS_OrderQCD": int(card["PTO"]),
+        "AlphaS_Type": "ipol",
+        "AlphaS_Qs": qs,
+        "AlphaS_Vals": [float(a) for a in alphas],
+    }
+
+
+def write_exportgrid(
+    path: Path, replica: int, q0: float, xgrid: np.ndarray, xf: np.ndarray
+) -> None:
+    """n3fit's `.exportgrid` (YAML): x·f at Q0, columns EXPORTGRID_LABELS; `xf` is (14, nx) in
+    FLAVOUR_PIDS order."""
+    order = [FLAVOUR_PIDS.index(pid) for pid in EXPORTGRID_PIDS]
+    content = {
+        "replica": replica,
+        "q20": q0**2,
+        "xgrid": [float(x) for x in xgrid],
+        "labels": list(EXPORTGRID_LABELS),
+        "pdfgrid": [[float(v) for v in row] for row in xf[order].T],
+    }
+    path.write_text(yaml.safe_dump(content, default_flow_style=None, width=200))
+
+
+@dataclasses.dataclass(frozen=True)
+class LHAPDFSet:
+    """A set read back: its info and, per member, its subgrids."""
+
+    name: str
+    info: dict[str, Any]
+    members: list[list[Subgrid]]
+
+    def xfx(self, member: int, pid: int, q: float) -> tuple[np.ndarray, np.ndarray]:
+        """(x grid, x·f at the grid's x values) of one flavour at scale `q` in GeV: the knots
+        themselves on a grid Q, else a cubic spline in ln Q² through the subgrid holding q."""
+        from scipy.interpolate import CubicSpline
+
+        for sub in reversed(self.members[member]):
+            if sub.qgrid[0] <= q <= sub.qgrid[-1]:
+                values = sub.values[:, sub.pids.index(pid), :] if pid in sub.pids else None
+                if values is None:
+                    return sub.xgrid, np.zeros_like(sub.xgrid)
+                exact = np.flatnonzero(np.isclose(sub.qgrid, q, rtol=1e-12, atol=0))
+                if exact.size:
+                    return sub.xgrid, values[exact[0]]
+                return sub.xgrid, CubicSpline(np.log(sub.qgrid**2), values, axis=0)(np.log(q * q))
+        raise DisfitError(f"Q = {q} GeV is outside set {self.name} ({self.info['QMin']}-"
+                          f"{self.info['QMax']} GeV)")  # fmt: skip
+
+    def momentum(self, member: int, q: float) -> float:
+        """∫ Σ_i x f_i dx at scale q: a cubic spline in ln x through the knots."""
+        from scipy.interpolate import CubicSpline
+
+        xgrid = self.members[member][0].xgrid
+        total = sum(self.xfx(member, pid, q)[1] for pid in self.info["Flavors"])
+        logx = np.log(xgrid)
+        return float(CubicSpline(logx, total * xgrid).integrate(logx[0], logx[-1]))
+
+
+def _read_member(path: Path) -> list[Subgrid]:
+    text = path.read_text()
+    blocks = [b.strip() for b in text.split("---")]
+    subgrids = []
+    for block in blocks[1:]:
+        if not block:
+            continue
+        lines = block.splitlines()
+        xs = np.array(lines[0].split(), dtype=float)
+        qs = np.array(lines[1].split(), dtype=float)
+        pids = [int(p) for p in lines[2].split()]
+        knots = np.array(" ".join(lines[3:]).split(), dtype=float)
+        if knots.size != len(xs) * len(qs) * len(pids):
+            raise DisfitError(f"{path}: a subgrid has {knots.size} values, expected "
+                              f"{len(xs) * len(qs) * len(pids)}; rewrite the set")  # fmt: skip
+        values = knots.reshape(len(xs), len(qs), len(pids)).transpose(1, 2, 0)
+        subgrids.append(Subgrid(xs, qs, pids, values))
+    return subgrids
+
+
+def read_set(folder: str | Path) -> LHAPDFSet:
+    """An LHAPDF set folder (`<name>/<name>.info`, `<name>_NNNN.dat`)."""
+    folder = Path(folder)
+    info_path = folder / f"{folder.name}.info"
+    try:
+        info = yaml.safe_load(info_path.read_text())
+        count = int(info["NumMembers"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise DisfitError(f"{info_path}: not a readable LHAPDF info file ({exc})") from None
+    members = [_read_member(folder / f"{folder.name}_{k:04d}.dat") for k in range(count)]
+    return LHAPDFSet(folder.name, info, members)
