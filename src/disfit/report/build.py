@@ -27,6 +27,11 @@ from disfit.theory.fktable import FLAVOUR_PIDS
 log = logging.getLogger("disfit")
 
 REPORT_Q = 100.0  # GeV, the second scale of the PDF plots
+_SECTIONS = [
+    (t.lower().replace(" ", "-"), t)
+    for t in ("PDFs", "χ² per dataset", "Data and theory", "Training", "Postfit vetoes",
+              "Provenance")
+]  # fmt: skip
 
 
 def _members(postfit_dir: Path) -> list[Path]:
@@ -144,6 +149,7 @@ def make_report(
     }  # fmt: skip
 
     title = f"disfit report: {config.get('run_name', '')}"
+    t0 = config["fit"].get("t0pdfset")
     with atomic_dir(outdir) as tmp:
         (tmp / "figures").mkdir()
         page = _Page(tmp)
@@ -158,7 +164,12 @@ def make_report(
                   f"{summary['chi2_replica0']:.3f}",
                   _mean_sd(total[1:] / inputs.ndata),
                   _mean_sd(erf_tr), _mean_sd(erf_vl), meta["q0"]]],
-            ),
+            )
+            + f"<p>χ² of the predictions to the central data with the fitting covariance "
+            f"({'t0: ' + html.escape(str(t0)) if t0 else 'experimental'}); E_tr and E_vl are "
+            "the replicas' training and validation χ²/N to their pseudo-data at the best "
+            "epoch.</p><p>" + " · ".join(f'<a href="#{a}">{t}</a>' for a, t in _SECTIONS)
+            + "</p>",
         )  # fmt: skip
         page.section("PDFs")
         page.figure(
