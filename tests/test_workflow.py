@@ -185,6 +185,15 @@ def test_report_renders_in_chromium(workdir, tmp_path):
     assert (tmp_path / "report.png").stat().st_size > 100_000
 
 
+def test_snakemake_report_registers_the_figures(workdir):
+    run = snakemake(workdir, "--configfile", "config/test.yaml", "--report", "smk-report.html")
+    assert run.returncode == 0, run.stderr[-2000:]
+    log = run.stdout + run.stderr
+    for figure in ("pdfs_q0.png", "pdfs_100gev.png", "chi2_datasets.png", "positivity.png"):
+        assert f"Adding {figure}" in log
+    assert (workdir / "smk-report.html").stat().st_size > 100_000
+
+
 def test_reruns_follow_what_changed(workdir):
     """After the tiny run: a fit setting reruns the fits and postfit only; a theory setting
     reruns the theory stage too."""
