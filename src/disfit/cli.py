@@ -385,6 +385,15 @@ def _fit_input_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folders holding the positivity and integrability tables")  # fmt: skip
 
 
+def _dataset_fktables_parser(commands, name: str, help_text: str, source: str, func) -> None:
+    """A command that writes one data table's FK tables to --outdir from the folder `source`."""
+    p = commands.add_parser(name, help=help_text)
+    p.add_argument(source, required=True, type=Path)
+    p.add_argument("--data-table", required=True, type=Path)
+    p.add_argument("--outdir", required=True, type=Path)
+    p.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="disfit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"disfit {__version__}")
@@ -451,11 +460,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sources", nargs="+", type=Path)
     p.add_argument("--out", required=True, type=Path, help="a .parquet file or a folder")
     p.set_defaults(func=_cmd_theory_copy)
-    p = theory_cmds.add_parser("dataset", help="a dataset's FK tables with its C-factors")
-    p.add_argument("--data-table", required=True, type=Path)
-    p.add_argument("--theory-fktables", required=True, type=Path)
-    p.add_argument("--outdir", required=True, type=Path)
-    p.set_defaults(func=_cmd_theory_dataset)
+    _dataset_fktables_parser(
+        theory_cmds, "dataset", "a dataset's FK tables with its C-factors", "--theory-fktables",
+        _cmd_theory_dataset,
+    )  # fmt: skip
     p = stages.add_parser("export-theory", help="FK tables → an NNPDF theory folder (PineAPPL)")
     p.add_argument("fktables", nargs="+", type=Path, help="folders of FK-table Parquet files")
     p.add_argument("--out", required=True, type=Path, help="theory_<ID> folder to write")
@@ -492,11 +500,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = stages.add_parser("import", help="FK tables from PineAPPL files or n3fit pickles")
     imp_cmds = imp.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = imp_cmds.add_parser("pineappl", help="a dataset's FK tables from an NNPDF theory folder")
-    p.add_argument("--theory-folder", required=True, type=Path)
-    p.add_argument("--data-table", required=True, type=Path)
-    p.add_argument("--outdir", required=True, type=Path)
-    p.set_defaults(func=_cmd_import_pineappl)
+    _dataset_fktables_parser(
+        imp_cmds, "pineappl", "a dataset's FK tables from an NNPDF theory folder",
+        "--theory-folder", _cmd_import_pineappl,
+    )  # fmt: skip
     p = imp_cmds.add_parser("pickles", help="n3fit pickles → data tables, covmat, FK tables")
     p.add_argument("--experiments", required=True, type=Path, help="toyexpinfo.pkl")
     p.add_argument("--positivity", type=Path, default=None, help="posdatasets.pkl")
