@@ -166,6 +166,8 @@ def _cmd_theory_eko_lhapdf(args: argparse.Namespace) -> None:
 
 
 def _cmd_theory_evolution(args: argparse.Namespace) -> None:
+    import dataclasses
+
     import numpy as np
 
     from disfit.evolve.operator import EvolutionOperator, eko_targets, lhapdf_qgrid, write_operator
@@ -175,9 +177,10 @@ def _cmd_theory_evolution(args: argparse.Namespace) -> None:
     card = theory_card(config)
     op = EvolutionOperator.from_eko(args.eko, float(card["Q0"]), theory_id(config))
     expected = eko_targets(lhapdf_qgrid(card))
-    if not np.allclose(sorted(op.targets), sorted(expected), rtol=1e-9):
+    if len(op.targets) != len(expected) or not np.allclose(op.targets, expected, rtol=1e-9):
         raise DisfitError(f"eko parts {args.eko} do not hold the LHAPDF Q grid; rerun them")
-    write_operator(op, args.out)
+    # the grid's own values, which `disfit evolve` checks exactly
+    write_operator(dataclasses.replace(op, targets=expected), args.out)
     log.info("evolution operator: %d Q values, %d flavour blocks → %s", len(op.targets),
              len(op.blocks), args.out)  # fmt: skip
 

@@ -129,50 +129,67 @@ class LHAPDFSet:
     info: dict[str, Any]
     members: list[list[Subgrid]]
 
-    def xfx(self, member: int, pid: int, q: float) -> tuple[np.ndarray, np.ndarray]:
-        """(x grid, x·f at the grid's x values) of one flavour at scale `q` in GeV: the knots
-        themselves on a grid Q, else a cubic spline in ln Q² through the subgrid holding q."""
+    def xfx(self, member: int, q: float) -> tuple[np.ndarray, np.ndarray]:
+        """(x grid, x·f (len(Flavors), nx)) at scale `q` in GeV, flavours in the info's order:
+        the knots themselves on a grid Q, else a cubic spline in ln Q² through the subgrid
+        holding q."""
         from scipy.interpolate import CubicSpline
 
         for sub in reversed(self.members[member]):
             if sub.qgrid[0] <= q <= sub.qgrid[-1]:
-                values = sub.values[:, sub.pids.index(pid), :] if pid in sub.pids else None
-                if values is None:
-                    return sub.xgrid, np.zeros_like(sub.xgrid)
                 exact = np.flatnonzero(np.isclose(sub.qgrid, q, rtol=1e-12, atol=0))
                 if exact.size:
-                    return sub.xgrid, values[exact[0]]
-                return sub.xgrid, CubicSpline(np.log(sub.qgrid**2), values, axis=0)(np.log(q * q))
+                    values = sub.values[exact[0]]
+                else:
+                    spline = CubicSpline(np.log(sub.qgrid**2), sub.values, axis=0)
+                    values = spline(np.log(q * q))
+                out = np.zeros((len(self.info["Flavors"]), len(sub.xgrid)))
+                for i, pid in enumerate(self.info["Flavors"]):
+                    if pid in sub.pids:
+                        out[i] = values[sub.pids.index(pid)]
+                return sub.xgrid, out
         raise DisfitError(f"Q = {q} GeV is outside set {self.name} ({self.info['QMin']}-"
                           f"{self.info['QMax']} GeV)")  # fmt: skip
 
     def momentum(self, member: int, q: float) -> float:
         """∫ Σ_i x f_i dx at scale q: a cubic spline in ln x through the knots."""
-        from scipy.interpolate import CubicSpline
-
-        xgrid = self.members[member][0].xgrid
-        total = sum(self.xfx(member, pid, q)[1] for pid in self.info["Flavors"])
-        logx = np.log(xgrid)
-        return float(CubicSpline(logx, total * xgrid).integrate(logx[0], logx[-1]))
+        xgrid, values = self.xfx(member, q)
+        return momentum_integral(xgrid, values)
 
 
-def _read_member(path: Path) -> list[Subgrid]:
-    text = path.read_text()
-    blocks = [b.strip() for b in text.split("---")]
+def momentum_integral(xgrid: np.ndarray, xf: np.ndarray) -> float:
+    """∫ Σ_i x f_i dx of x·f (flavours, nx) on `xgrid`: a cubic spline in ln x."""
+    from scipy.interpolate import CubicSpline
+
+    logx = np.log(xgrid)
+    return float(CubicSpline(logx, xf.sum(axis=0) * xgrid).integrate(logx[0], logx[-1]))
+
+
+def read_member(path: Path) -> list[Subgrid]:
+    """The subgrids of one lhagrid1 member file (PDG id 0 read as the gluon, 21)."""
+    try:
+        blocks = [b.strip() for b in path.read_text().split("---")]
+    except OSError as exc:
+        raise DisfitError(f"{path}: unreadable ({exc.strerror})") from None
     subgrids = []
     for block in blocks[1:]:
         if not block:
             continue
         lines = block.splitlines()
-        xs = np.array(lines[0].split(), dtype=float)
-        qs = np.array(lines[1].split(), dtype=float)
-        pids = [int(p) for p in lines[2].split()]
-        knots = np.array(" ".join(lines[3:]).split(), dtype=float)
+        try:
+            xs = np.array(lines[0].split(), dtype=float)
+            qs = np.array(lines[1].split(), dtype=float)
+            pids = [21 if int(p) == 0 else int(p) for p in lines[2].split()]
+            knots = np.array(" ".join(lines[3:]).split(), dtype=float)
+        except (ValueError, IndexError) as exc:
+            raise DisfitError(f"{path}: malformed subgrid ({exc})") from None
         if knots.size != len(xs) * len(qs) * len(pids):
             raise DisfitError(f"{path}: a subgrid has {knots.size} values, expected "
                               f"{len(xs) * len(qs) * len(pids)}; rewrite the set")  # fmt: skip
         values = knots.reshape(len(xs), len(qs), len(pids)).transpose(1, 2, 0)
         subgrids.append(Subgrid(xs, qs, pids, values))
+    if not subgrids:
+        raise DisfitError(f"{path}: not an lhagrid1 file")
     return subgrids
 
 
@@ -185,5 +202,5 @@ def read_set(folder: str | Path) -> LHAPDFSet:
         count = int(info["NumMembers"])
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise DisfitError(f"{info_path}: not a readable LHAPDF info file ({exc})") from None
-    members = [_read_member(folder / f"{folder.name}_{k:04d}.dat") for k in range(count)]
+    members = [read_member(folder / f"{folder.name}_{k:04d}.dat") for k in range(count)]
     return LHAPDFSet(folder.name, info, members)

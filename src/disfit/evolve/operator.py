@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from disfit.errors import DisfitError
 from disfit.io import read_parquet, write_parquet
-from disfit.theory.fktable import EVOLUTION_ROTATION, FK_BASIS, NFL
+from disfit.theory.fktable import EVOLUTION_ROTATION, FK_BASIS, FLAVOUR_PIDS, NFL
 
 SCHEMA = "disfit.evolution"
 SCHEMA_VERSION = 1
@@ -103,15 +103,13 @@ class EvolutionOperator:
     def from_eko(cls, paths: Sequence[Path], q0: float, theory_id: str) -> EvolutionOperator:
         """Collect eko's parts, rotate the output to the evolution basis and keep the blocks
         that are not identically zero."""
-        from disfit.theory.evolution import load_operators
-
-        nodes, operators, xgrid = load_operators(paths)
-        # operators: (out pid in eko's flavour order, x_out, in FK flavour, x_in)
         from eko import basis_rotation
 
-        pids = list(basis_rotation.flavor_basis_pids)
-        from disfit.theory.fktable import FLAVOUR_PIDS
+        from disfit.theory.evolution import load_operators
 
+        # operators: (out pid in eko's flavour order, x_out, in FK flavour, x_in)
+        nodes, operators, xgrid = load_operators(paths)
+        pids = list(basis_rotation.flavor_basis_pids)
         to_fk_flavour = np.zeros((NFL, len(pids)))
         for i, pid in enumerate(FLAVOUR_PIDS):
             to_fk_flavour[i, pids.index(pid)] = 1.0
@@ -124,14 +122,6 @@ class EvolutionOperator:
         ]  # fmt: skip
         values = np.stack([full[:, e, :, k, :] for e, k in blocks], axis=1)
         return cls(nodes, xgrid, blocks, values, q0, {"theory_id": theory_id})
-
-    def dense(self, target: int) -> np.ndarray:
-        """The (14, nx, 14, nx) operator of one target."""
-        nx = len(self.xgrid)
-        full = np.zeros((NFL, nx, NFL, nx))
-        for b, (e, k) in enumerate(self.blocks):
-            full[e, :, k, :] = self.values[target, b]
-        return full
 
     def apply(self, xgrid: np.ndarray, xf: np.ndarray) -> np.ndarray:
         """x·f at every target, (replicas, targets, 14, len(xgrid)) in FK_BASIS, from x·f at Q0

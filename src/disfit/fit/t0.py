@@ -21,31 +21,22 @@ def _interpolator(x: np.ndarray, xf: np.ndarray) -> Callable[[np.ndarray], np.nd
 
 def lhapdf_member_at_q0(folder: Path, q0: float) -> tuple[np.ndarray, np.ndarray]:
     """(x, x·f (14 flavour PIDs, nx)) of member 0 of an lhagrid1 set at its node Q = q0."""
+    from disfit.evolve.lhapdf import read_member
+
     dat = sorted(folder.glob("*_0000.dat"))
     if not dat:
         raise DisfitError(
             f"{folder}: no <name>_0000.dat; fit.t0pdfset must be an LHAPDF set folder"
         )
-    blocks = dat[0].read_text().split("---")
-    if len(blocks) < 3:
-        raise DisfitError(f"{dat[0]}: not an lhagrid1 file")
-    lines = blocks[1].strip().splitlines()
-    try:
-        x = np.array(lines[0].split(), dtype=float)
-        q = np.array(lines[1].split(), dtype=float)
-        pids = [int(p) for p in lines[2].split()]
-        values = np.loadtxt(lines[3:]).reshape(len(x), len(q), len(pids))
-    except (ValueError, IndexError) as exc:
-        raise DisfitError(f"{dat[0]}: malformed first subgrid ({exc})") from None
-    node = np.flatnonzero(np.isclose(q, q0, rtol=1e-4))
+    first = read_member(dat[0])[0]
+    node = np.flatnonzero(np.isclose(first.qgrid, q0, rtol=1e-4))
     if len(node) == 0:
         raise DisfitError(f"{dat[0]}: its first subgrid has no Q = {q0} GeV node (the fit's Q0)")
-    xf = np.zeros((NFL, len(x)))
-    for j, pid in enumerate(pids):
-        pid = 21 if pid == 0 else pid
+    xf = np.zeros((NFL, len(first.xgrid)))
+    for j, pid in enumerate(first.pids):
         if pid in FLAVOUR_PIDS:
-            xf[FLAVOUR_PIDS.index(pid)] = values[:, node[0], j]
-    return x, xf
+            xf[FLAVOUR_PIDS.index(pid)] = first.values[node[0], j]
+    return first.xgrid, xf
 
 
 def t0_pdf(path: str | Path, q0: float) -> Callable[[np.ndarray], np.ndarray]:

@@ -259,19 +259,16 @@ def _positivity_x(npoints: int) -> np.ndarray:
 
 def _lhapdf_section(page: _Page, lhapdf_dir: Path) -> list[float]:
     """PDFs at REPORT_Q from the LHAPDF set and its momentum sum rule per member."""
-    from disfit.evolve.lhapdf import read_set
+    from disfit.evolve.lhapdf import momentum_integral, read_set
 
     sets = [p for p in lhapdf_dir.iterdir() if p.is_dir() and p.name != "exportgrids"]
     if len(sets) != 1:
         raise DisfitError(f"{lhapdf_dir}: expected one LHAPDF set folder, found {len(sets)}")
     pdfset = read_set(sets[0])
     pids = pdfset.info["Flavors"]
-    values = []
-    for member in range(len(pdfset.members)):
-        rows = [pdfset.xfx(member, pid, REPORT_Q)[1] for pid in pids]
-        values.append(rows)
-    xgrid = pdfset.members[0][0].xgrid
-    values = np.array(values)  # (members, pids, nx)
+    members = [pdfset.xfx(member, REPORT_Q) for member in range(len(pdfset.members))]
+    xgrid = members[0][0]
+    values = np.array([v for _, v in members])  # (members, pids, nx)
     full = np.zeros((len(values), len(FLAVOUR_PIDS), len(xgrid)))
     for i, pid in enumerate(pids):
         full[:, FLAVOUR_PIDS.index(pid)] = values[:, i]
@@ -281,7 +278,7 @@ def _lhapdf_section(page: _Page, lhapdf_dir: Path) -> list[float]:
                           f"x·f at Q = {REPORT_Q:g} GeV (LHAPDF set {pdfset.name})"),
         f"PDFs at Q = {REPORT_Q:g} GeV from the LHAPDF set {pdfset.name} (eko evolution).",
     )  # fmt: skip
-    sums = [pdfset.momentum(member, REPORT_Q) for member in range(len(values))]
+    sums = [momentum_integral(xgrid, v) for v in values]
     page.parts.append(
         f"<p>LHAPDF set <b>{html.escape(pdfset.name)}</b>: {len(values)} members, "
         f"Q from {pdfset.info['QMin']} to {pdfset.info['QMax']:g} GeV. Momentum sum rule at "
