@@ -1,16 +1,26 @@
 # Sourced by main.sh and test.sh: create (once) and activate disfit's virtual environment.
-# It lives outside the checkout, keyed by pyproject.toml, so fresh clones (and CI) reuse it;
-# set DISFIT_VENV to put it elsewhere.
+# It is installed from requirements.lock (every dependency pinned, with hashes) and lives
+# outside the checkout in a folder keyed by the lock's hash, so fresh clones (and CI) reuse it
+# and any change of a dependency means a fresh install. DISFIT_VENV puts it elsewhere.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-key=$(python3 -c "import hashlib,sys;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:12])")
+PYTHON=${DISFIT_PYTHON:-$(command -v python3.11 || command -v python3)}
+key=$(
+  "$PYTHON" -c "import hashlib,sys;print(hashlib.sha256(open('requirements.lock','rb').read()).hexdigest()[:12])"
+)
 DISFIT_VENV=${DISFIT_VENV:-$HOME/.cache/disfit/venv-$key}
 if [ ! -x "$DISFIT_VENV/bin/python" ] || [ ! -f "$DISFIT_VENV/.complete" ]; then
-  echo "creating the disfit environment in $DISFIT_VENV (once)"
+  pyver=$("$PYTHON" -c 'import sys;print("%d.%d" % sys.version_info[:2])')
+  if [ "$pyver" != "3.11" ]; then
+    echo "warning: requirements.lock is resolved for Python 3.11; $PYTHON is $pyver" >&2
+  fi
+  echo "creating the disfit environment from requirements.lock in $DISFIT_VENV (once, a few minutes)"
   rm -rf "$DISFIT_VENV"
-  python3 -m venv "$DISFIT_VENV"
+  "$PYTHON" -m venv "$DISFIT_VENV"
   "$DISFIT_VENV/bin/python" -m pip install -q --upgrade pip
-  "$DISFIT_VENV/bin/python" -m pip install -q -e ".[test]"
+  "$DISFIT_VENV/bin/python" -m pip install -q --require-hashes --no-deps -r requirements.lock
+  "$DISFIT_VENV/bin/python" -m pip install -q --no-deps -e .
+  "$DISFIT_VENV/bin/python" -m pip check
   touch "$DISFIT_VENV/.complete"
 else
   # dependencies are in place; only (re)link this checkout's package

@@ -209,3 +209,186 @@ def test_evolve_without_postfit_or_with_a_bad_operator(capsys, tmp_path):
     line = run_cli(capsys, *args, "--postfit-dir", str(postfit), "--operator", str(bad))
     assert "operator of theory 0123456789abcdef" in line and "rerun the theory stage" in line
     assert not (tmp_path / "lhapdf").exists() and not list(tmp_path.glob(".lhapdf*"))
+
+
+class _WritesAFile:
+    """What a crafted pickle holds: unpickling calls open(path, 'w'), creating the file."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_crafted_pickle_runs_no_code(capsys, tmp_path):
+    """A pickle whose __reduce__ would write a file: one error line naming the file, no file
+    written, no output."""
+    import pickle
+
+    victim = tmp_path / "written_by_the_pickle.txt"
+    bad = tmp_path / "exp.pkl"
+    experiment = {"name": "EXP", "expdata_true": np.ones(2), "payload": _WritesAFile(victim)}
+    bad.write_bytes(pickle.dumps([experiment]))
+    # the crafted file really would write it with a plain pickle.load
+    pickle.loads(bad.read_bytes())
+    assert victim.exists()
+    victim.unlink()
+    line = run_cli(capsys, "import", "pickles", "--experiments", str(bad),
+                   "--outdir", str(tmp_path / "out"))  # fmt: skip
+    assert str(bad) in line and ".open, which" in line and "nothing was run" in line
+    assert not victim.exists()
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_n3fit_pickles_load_with_every_protocol(tmp_path, protocol):
+    """What n3fit pickles hold (numpy arrays of several dtypes, numpy scalars, containers)
+    loads with the restricted unpickler, equal to plain pickle's result."""
+    import collections
+    import pickle
+
+    from disfit.theory.importers import load_n3fit_pickle
+
+    content = [
+        {
+            "name": "EXP", "ndata": np.int64(3), "frac": np.float64(0.75), "positivity": False,
+            "expdata_true": np.arange(3.0).reshape(1, -1), "trmask": np.array([True, False, True]),
+            "basis": np.array([1, 2, 10], dtype=np.int32), "covmat": np.eye(3, dtype=np.float32),
+            "datasets": (collections.OrderedDict(a=1), {"x": {1.5, 2.5}}, b"raw", 1 + 2j, None),
+        }
+    ]  # fmt: skip
+    path = tmp_path / "exp.pkl"
+    path.write_bytes(pickle.dumps(content, protocol=protocol))
+    loaded = load_n3fit_pickle(path)
+    expected = pickle.loads(path.read_bytes())
+    assert loaded[0].keys() == expected[0].keys()
+    for key, value in expected[0].items():
+        if isinstance(value, np.ndarray):
+            assert loaded[0][key].dtype == value.dtype
+            np.testing.assert_array_equal(loaded[0][key], value)
+        else:
+            assert loaded[0][key] == value
+
+
+SLAC = "datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_dw}\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        # datasets: unknown name, unknown variant, a C-factor nnpdf_data lacks
+        ("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F3}\n",
+         "key datasets[0]: dataset 'SLAC_NC_NOTFIXED_P_EM-F3': no such observable"),
+        ("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_xx}\n",
+         "key datasets[0]: dataset 'SLAC_NC_NOTFIXED_P_EM-F2': unknown variant 'legacy_xx'"),
+        ("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_dw, cfac: [QCD]}\n",
+         "key datasets[0].cfac: nnpdf_data has no C-factor 'QCD'"),
+        # cut rules that do not parse, name an unknown variable, or are not conditions
+        (SLAC + "cuts: {rules: [{rule: 'Q2 >'}]}\n", "key cuts.rules[0].rule: cannot evaluate"),
+        (SLAC + "cuts: {rules: [{rule: 'Qsq > 8'}]}\n", "key cuts.rules[0].rule: cannot evaluate"),
+        (SLAC + "cuts: {rules: [{rule: 'Q2 + 8'}]}\n", "'Q2 + 8' is not a condition"),
+        # impossible theory settings
+        (SLAC + "theory: {q0: 6.0}\n", "key theory.q0: Q0 = 6.0 GeV must lie below the bottom"),
+        (SLAC + "theory: {mc: 5.0}\n", "masses must be ordered mc < mb < mt"),
+        (SLAC + "theory: {card: 123}\n", "key theory.card: no theory card 123.yaml"),
+        (SLAC + "fktables: {source: none}\ntheory: {regenerate: true}\n",
+         "key theory.regenerate: true needs fktables.source: theory"),
+        # the network: activation, initializer, optimizer unknown to Keras
+        (SLAC + "fit: {activation_per_layer: [tanh, tanhh, linear]}\n",
+         "key fit.activation_per_layer[1]: 'tanhh' is not one of"),
+        (SLAC + "fit: {initializer: glorot_normall}\n", "key fit.initializer: 'glorot_normall'"),
+        (SLAC + "fit: {optimizer: {optimizer_name: Nadamm}}\n", "key fit.optimizer.optimizer"),
+        # positivity and integrability sets the theory does not make
+        (SLAC + "fit: {positivity: {datasets: [{dataset: NNPDF_POS_F2C_17PTS}]}}\n",
+         "key fit.positivity.datasets[0].dataset: unknown set 'NNPDF_POS_F2C_17PTS'"),
+        (SLAC + "fit: {integrability: {datasets: [{dataset: NNPDF_INTEG_XS_40}]}}\n",
+         "key fit.integrability.datasets[0].dataset: unknown set 'NNPDF_INTEG_XS_40'"),
+        # the t0 PDF: missing, or a folder that is neither an LHAPDF set nor a disfit fit
+        (SLAC + "fit: {t0pdfset: no/such/set}\n", "key fit.t0pdfset: no/such/set is not a folder"),
+        (SLAC + "fit: {t0pdfset: '{tmp}'}\n", "no <name>_0000.dat"),
+        (SLAC + "fit: {t0pdfset: '{tmp}/broken'}\n", "broken_0000.dat"),
+        # inputs named by the config
+        (SLAC + "fktables: {source: pineappl}\n", "key fktables.theory_folder: fktables.source"),
+        (SLAC + "fktables: {source: pineappl, theory_folder: '{tmp}/none'}\n", "is not a folder"),
+        (SLAC + "fktables: {source: pineappl, theory_folder: '{tmp}'}\n",
+         "has no SLAC_NC_EM_P_F2.pineappl.lz4 (datasets[0], SLAC_NC_NOTFIXED_P_EM-F2)"),
+        (SLAC + "pickles: {experiments: '{tmp}/toy.pkl'}\n", "key pickles.experiments:"),
+        # relations between sections
+        (SLAC + "fit: {replicas: 10, replicas_per_job: 10}\npostfit: {replicas: 20}\n",
+         "key postfit.replicas: 20 replicas to keep but fit.replicas is 10"),
+    ],
+)  # fmt: skip
+def test_config_mistakes_caught_by_check_config(capsys, tmp_path, content, expected):
+    """Mistakes the schema cannot see, each caught by `disfit check-config` in seconds, with
+    one line naming the file and the key, and nothing written."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "broken.info").write_text("SetDesc: broken\n")
+    (broken / "broken_0000.dat").write_text("PdfType: central\n---\nnot numbers\n")
+    path = tmp_path / "config.yaml"
+    path.write_text(content.replace("{tmp}", str(tmp_path)))
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    line = run_cli(capsys, "check-config", str(path))
+    assert str(path) in line and expected in line
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_check_config_passes_the_shipped_configs(capsys):
+    """The shipped configs pass the whole check (the default one with its t0 set)."""
+    for name in ("config/config.yaml", "config/test.yaml"):
+        assert main(["check-config", name]) == 0, capsys.readouterr().err
+
+
+def test_shipped_operator_check_tolerates_ulps_not_physics(tmp_path):
+    """The shipped operator's Q grid against the recomputed one: a few ulp (another numpy) pass,
+    a change of physics (1e-6 relative, or another Q0) is refused."""
+    import dataclasses
+    from pathlib import Path
+
+    from disfit.errors import DisfitError
+    from disfit.evolve.operator import read_operator
+    from disfit.floats import same_floats
+    from disfit.theory.card import theory_card, theory_id
+    from disfit.theory.shipped import check_operator
+
+    tid = theory_id({})
+    path = Path(__file__).parents[1] / "resources" / "theory" / tid / "evolution"
+    op = read_operator(path / "lhapdf_operator.parquet")
+    card = theory_card({})
+    check_operator(path, op, card, tid)
+    ulps = [(float(np.nextafter(np.nextafter(q2, np.inf), np.inf)), nf) for q2, nf in op.targets]
+    assert ulps != op.targets
+    check_operator(path, dataclasses.replace(op, targets=ulps), card, tid)
+    check_operator(path, dataclasses.replace(op, q0=float(np.nextafter(op.q0, 0))), card, tid)
+    moved = [(q2 * (1 + 1e-6), nf) for q2, nf in op.targets]
+    for bad in (dataclasses.replace(op, targets=moved), dataclasses.replace(op, q0=1.651)):
+        with pytest.raises(DisfitError, match="Q grid differs from this theory's"):
+            check_operator(path, bad, card, tid)
+    assert same_floats([1.0, 0.0], [1.0 + 2e-16, 0.0]) and not same_floats([0.0], [1e-300])
+
+
+def test_theory_copy_checks_tables_against_the_theory(capsys, tmp_path):
+    """`disfit theory copy` (what the workflow runs on shipped tables): a table of another
+    theory or with another x grid is refused; one whose x grid moved by ulps is accepted."""
+    import json
+    from pathlib import Path
+
+    from disfit.theory.card import theory_id
+    from disfit.theory.fktable import read_fktable
+
+    shipped = Path(__file__).parents[1] / "resources" / "theory" / theory_id({}) / "fktables"
+    source = shipped / "NMC_NC_EM_P_F2.parquet"
+    out = tmp_path / "out.parquet"
+    line = run_cli(capsys, "theory", "copy", str(source), "--theory", '{"mc": 1.4}',
+                   "--out", str(out))  # fmt: skip
+    assert "FK table of theory" in line and "rerun the theory stage" in line
+    fk = read_fktable(source)
+    for xgrid, ok in ((np.nextafter(fk.xgrid, 1), True), (fk.xgrid * (1 + 1e-7), False)):
+        moved = tmp_path / "fktables" / source.name
+        write_fktable(dataclasses.replace(fk, xgrid=xgrid), moved)
+        argv = ["theory", "copy", str(moved), "--theory", json.dumps({}), "--out", str(out)]
+        if ok:
+            assert main(argv) == 0
+        else:
+            assert "x grid differs from the theory's" in run_cli(capsys, *argv)

@@ -233,3 +233,26 @@ def test_t0_pdf_from_a_previous_fit_and_an_lhapdf_set(batch_fit, tmp_path):
     (folder / "TOYSET_0000.dat").write_text(text)
     from_lhapdf = t0_pdf(folder, 1.65)
     np.testing.assert_allclose(from_lhapdf(XGRID), from_fit(XGRID), rtol=1e-9, atol=1e-12)
+
+
+def test_every_activation_and_initializer_of_the_schema_builds_a_network():
+    """The schema's enums of activations and initializers are names Keras knows: each builds a
+    seeded network whose output is finite and whose weights follow the replica's seed."""
+    from disfit.config import schema
+    from disfit.fit.model import Architecture, ReplicaPDF
+
+    fit = schema()["properties"]["fit"]["properties"]
+    config = validate_config({"datasets": [{"dataset": "A"}]})["fit"]
+    x = np.geomspace(1e-5, 0.9, 7)
+    for activation in fit["activation_per_layer"]["items"]["enum"]:
+        for initializer in fit["initializer"]["enum"]:
+            if activation != "tanh" and initializer != "glorot_normal":
+                continue  # every activation once, every initializer once
+            arch = Architecture.from_config({**config, "nodes_per_layer": [5, 8],
+                                             "activation_per_layer": [activation, "linear"],
+                                             "initializer": initializer})  # fmt: skip
+            a, b = ReplicaPDF(arch, [11, 12]), ReplicaPDF(arch, [11, 13])
+            kernel_a, kernel_b = (np.asarray(m.layers[0][0]) for m in (a, b))
+            np.testing.assert_array_equal(kernel_a[0], kernel_b[0])
+            assert not np.array_equal(kernel_a[1], kernel_b[1]), initializer
+            assert np.all(np.isfinite(np.asarray(a(x)))), activation

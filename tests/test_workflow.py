@@ -187,7 +187,9 @@ def test_report_renders_in_chromium(workdir, tmp_path):
 
 
 def test_snakemake_report_registers_the_figures(workdir):
-    run = snakemake(workdir, "--configfile", "config/test.yaml", "--report", "smk-report.html")
+    # Snakemake's own output (not the disfit logger's) lists what the report adds
+    run = snakemake(workdir, "--configfile", "config/test.yaml", "--report", "smk-report.html",
+                    "--workflow-profile", "none")  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     log = run.stdout + run.stderr
     for figure in ("pdfs_q0.png", "pdfs_100gev.png", "chi2_datasets.png", "positivity.png"):
@@ -280,12 +282,32 @@ def test_slurm_profile_dry_run(workdir):
     assert dry.returncode == 0, dry.stderr[-2000:]
 
 
-def test_bad_config_stops_before_any_job(workdir):
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, frac: 1.5}\n",
+         "key datasets[0].frac: 1.5 is greater than the maximum of 1"),
+        ("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_xx}\n",
+         "key datasets[0]: dataset 'SLAC_NC_NOTFIXED_P_EM-F2': unknown variant 'legacy_xx'"),
+        ("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_dw}\n"
+         "fit: {t0pdfset: no/such/set}\n", "key fit.t0pdfset"),
+    ],
+)  # fmt: skip
+def test_bad_config_stops_before_any_job(workdir, content, expected):
+    """The Snakefile runs the same checks as `disfit check-config`: one line, before the DAG,
+    nothing written, for a real run as for a dry run."""
     bad = workdir / "config" / "bad.yaml"
-    bad.write_text("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, frac: 1.5}\n")
-    run = snakemake(workdir, "-n", "--configfile", str(bad))
-    assert run.returncode != 0
-    assert "key datasets[0].frac: 1.5 is greater than the maximum of 1" in run.stdout + run.stderr
+    bad.write_text(content)
+    for dry in (True, False):
+        run = snakemake(workdir, *(["-n"] if dry else []), "--configfile", str(bad),
+                        "--config", "run_name=bad")  # fmt: skip
+        assert run.returncode != 0
+        snakemakes_own = ("Using workflow specific profile", "Config file")
+        lines = [line for line in (run.stdout + run.stderr).strip().splitlines()
+                 if not line.startswith(snakemakes_own)]  # fmt: skip
+        assert len(lines) == 1 and lines[0].startswith("disfit: error: "), lines
+        assert str(bad) in lines[0] and expected in lines[0]
+        assert not (workdir / "results" / "bad").exists()
 
 
 def test_pickle_import_through_the_workflow(workdir, tmp_path):

@@ -21,9 +21,11 @@ log = logging.getLogger("disfit")
 
 
 def _cmd_check_config(args: argparse.Namespace) -> None:
+    from disfit.checks import check_config
     from disfit.config import load_config
 
     config = load_config(args.config)
+    check_config(config, str(args.config))
     print(f"{args.config}: valid ({len(config['datasets'])} datasets)")
 
 
@@ -168,18 +170,17 @@ def _cmd_theory_eko_lhapdf(args: argparse.Namespace) -> None:
 def _cmd_theory_evolution(args: argparse.Namespace) -> None:
     import dataclasses
 
-    import numpy as np
-
     from disfit.evolve.operator import EvolutionOperator, eko_targets, lhapdf_qgrid, write_operator
+    from disfit.floats import same_targets
     from disfit.theory.card import theory_card, theory_id
 
     config = _theory_json(args.theory)
     card = theory_card(config)
     op = EvolutionOperator.from_eko(args.eko, float(card["Q0"]), theory_id(config))
     expected = eko_targets(lhapdf_qgrid(card))
-    if len(op.targets) != len(expected) or not np.allclose(op.targets, expected, rtol=1e-9):
+    if not same_targets(op.targets, expected):
         raise DisfitError(f"eko parts {args.eko} do not hold the LHAPDF Q grid; rerun them")
-    # the grid's own values, which `disfit evolve` checks exactly
+    # the grid's own values, which `disfit evolve` checks
     write_operator(dataclasses.replace(op, targets=expected), args.out)
     log.info("evolution operator: %d Q values, %d flavour blocks → %s", len(op.targets),
              len(op.blocks), args.out)  # fmt: skip
@@ -232,16 +233,23 @@ def _cmd_theory_lagrange(args: argparse.Namespace) -> None:
 
 def _cmd_theory_copy(args: argparse.Namespace) -> None:
     from disfit.evolve.operator import read_operator, write_operator
+    from disfit.theory.card import theory_card, theory_id
     from disfit.theory.fktable import read_fktable, write_fktable
+    from disfit.theory.shipped import check_fktable, check_operator
 
+    theory = _theory_json(args.theory)
     single = len(args.sources) == 1 and args.out.suffix == ".parquet"
     for source in args.sources:
         target = args.out if single else args.out / source.parent.name / source.name
-        # validate what is shipped or computed before it is used
+        # validate what is shipped or computed, against the run's theory, before it is used
         if source.parent.name == "evolution":
-            write_operator(read_operator(source), target)
+            op = read_operator(source)
+            check_operator(source, op, theory_card(theory), theory_id(theory))
+            write_operator(op, target)
         else:
-            write_fktable(read_fktable(source), target)
+            fk = read_fktable(source)
+            check_fktable(source, fk, theory)
+            write_fktable(fk, target)
     log.info("%d theory tables → %s", len(args.sources), args.out)
 
 
@@ -318,10 +326,10 @@ def _cmd_fit(args: argparse.Namespace) -> None:
                 bar.update(task, completed=done)
 
             results = fit_replicas(inputs, fit, args.replicas, args.outdir, progress)
-    else:  # a log file (Snakemake): one line per 1000 epochs
+    else:  # a log file (Snakemake; its logger draws a bar from these): a line per 500 epochs
 
         def progress(done: int, total: int) -> None:
-            if done % 1000 == 0 or done == total:
+            if done % 500 == 0 or done == total:
                 log.info("%s: epoch %d/%d", label, done, total)
 
         results = fit_replicas(inputs, fit, args.replicas, args.outdir, progress)
@@ -403,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     stages = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
 
-    p = stages.add_parser("check-config", help="validate a config file against the schema")
+    p = stages.add_parser("check-config", help="check a config file: schema, datasets, files")
     p.add_argument("config", type=Path)
     p.set_defaults(func=_cmd_check_config)
 
@@ -461,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
     p = theory_cmds.add_parser("copy", help="validate FK tables and copy them (shipped tables)")
     p.add_argument("sources", nargs="+", type=Path)
+    p.add_argument("--theory", default="", help="JSON: the theory the tables must belong to")
     p.add_argument("--out", required=True, type=Path, help="a .parquet file or a folder")
     p.set_defaults(func=_cmd_theory_copy)
     _dataset_fktables_parser(
@@ -518,6 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    # oneDNN's kernels change the fit's last bits with its thread count: off, whatever the
+    # environment says, so that the same config gives the same replicas everywhere
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -1,14 +1,22 @@
 # Config validation and the helpers the rules share.
 import json
 import os
+import sys
 
 from snakemake.utils import validate
 
+from disfit.checks import check_config
 from disfit.config import validate_config
+from disfit.errors import DisfitError
 from disfit.theory.card import theory_id
 
-# one clear line for a bad key first, then snakemake's own validation, which fills defaults
-validate_config(config, "config")
+# every mistake that can be known now, as one line before the DAG is built (disfit.checks);
+# then snakemake's own validation, which fills the same defaults
+try:
+    _source = ", ".join(map(str, workflow.configfiles)) or "config"
+    check_config(validate_config(config, _source), _source)
+except DisfitError as exc:
+    sys.exit(f"disfit: error: {exc}")
 validate(config, "../schemas/config.schema.yaml")
 
 RUN = f"results/{config['run_name']}"

@@ -135,8 +135,10 @@ if config["fktables"]["source"] == "theory":
             kind="fktables|lagrange|evolution",
         conda:
             "../../envs/disfit.yaml"
+        params:
+            theory=THEORY_JSON,
         shell:
-            "disfit theory copy {input} --out {output} > {log} 2>&1"
+            "disfit theory copy {input} --theory '{params.theory}' --out {output} > {log} 2>&1"
 
     if config["theory"]["regenerate"]:
 
@@ -154,8 +156,10 @@ if config["fktables"]["source"] == "theory":
                 f"{RUN}/logs/theory/ship.log",
             conda:
                 "../../envs/disfit.yaml"
+            params:
+                theory=THEORY_JSON,
             shell:
-                "disfit theory copy {input} --out {output} > {log} 2>&1"
+                "disfit theory copy {input} --theory '{params.theory}' --out {output} > {log} 2>&1"
 
     rule theory_dataset:
         input:

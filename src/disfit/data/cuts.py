@@ -55,5 +55,11 @@ def kinematic_mask(
                 f"config key cuts.rules[{i}].rule: cannot evaluate {rule['rule']!r} ({exc}); use "
                 "an expression in x, Q2, y, W2, q2min, w2min such as 'Q2 > 8'"
             ) from None
-        mask &= np.asarray(passed, dtype=bool)
+        passed = np.asarray(passed)
+        if passed.dtype != bool:
+            raise DisfitError(
+                f"config key cuts.rules[{i}].rule: {rule['rule']!r} is not a condition (it gives "
+                f"{passed.dtype} values); write a comparison such as 'Q2 > 8'"
+            )
+        mask &= passed
     return mask

@@ -22,10 +22,11 @@ from disfit.evolve.lhapdf import (
     write_info,
     write_member,
 )
-from disfit.evolve.operator import eko_targets, lhapdf_qgrid, read_operator
+from disfit.evolve.operator import lhapdf_qgrid, read_operator
 from disfit.fit.output import EVOLUTION_FILE, FLAVOUR_FILE, flavour_basis, read_exportgrid
 from disfit.io import atomic_dir
 from disfit.theory.fktable import FLAVOUR_PIDS
+from disfit.theory.shipped import check_operator
 
 log = logging.getLogger("disfit")
 
@@ -66,12 +67,8 @@ def evolve_set(
     postfit_dir, outdir = Path(postfit_dir), Path(outdir)
     folders, mc_replicas = postfit_members(postfit_dir)
     op = read_operator(operator_path)
-    if op.provenance.get("theory_id") != theory_id:
-        raise DisfitError(f"{operator_path}: operator of theory {op.provenance.get('theory_id')}, "
-                          f"the run's theory is {theory_id}; rerun the theory stage")  # fmt: skip
+    check_operator(Path(operator_path), op, card, theory_id)
     subgrids = lhapdf_qgrid(card)
-    if op.targets != eko_targets(subgrids) or not np.isclose(op.q0, card["Q0"]):
-        raise DisfitError(f"{operator_path}: Q grid differs from this theory's; rerun the theory")
     grids = [read_exportgrid(f / EVOLUTION_FILE) for f in folders]
     flavour = [read_exportgrid(f / FLAVOUR_FILE)[1] for f in folders]
     xgrid = grids[0][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from scipy import integrate
+from threadpoolctl import threadpool_limits
 
 from disfit import __version__
 from disfit.errors import DisfitError
@@ -95,6 +97,25 @@ def find_table(folders: Sequence[Path], name: str, key: str) -> Path:
     )
 
 
+#: BLAS threads of the fit's float64 linear algebra (covariance and t0 Cholesky factors, one QR
+#: per replica). OpenBLAS's results depend on its thread count in the last bits, so the count
+#: is fixed here, not taken from the scheduler (Snakemake sets OMP_NUM_THREADS to a job's
+#: threads, which --cores scales down): the same config gives the same replicas on any cores.
+BLAS_THREADS = 2
+
+
+def fixed_blas_threads(function: Callable) -> Callable:
+    """Run `function` with BLAS_THREADS BLAS threads (threadpoolctl), whatever the environment."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@fixed_blas_threads
 def fit_inputs_from_config(
     config: Mapping[str, Any],
     data_dir: str | Path,
@@ -124,6 +145,7 @@ def fit_inputs_from_config(
                            lagrange["integrability"], fracs, t0)  # fmt: skip
 
 
+@fixed_blas_threads
 def fit_replicas(
     inputs: FitInputs,
     fit: Mapping[str, Any],

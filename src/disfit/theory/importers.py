@@ -130,14 +130,55 @@ def import_theory_folder(folder: str | Path, dataset: DataSet, outdir: str | Pat
 # --- n3fit pickles (the seed notebook's toyexpinfo.pkl, posdatasets.pkl, integdatasets.pkl) ---
 
 
-def _load_pickle(path: Path) -> list[dict[str, Any]]:
+#: the only globals an n3fit pickle may name: numpy arrays, dtypes and scalars (numpy 1 and 2
+#: module paths) and plain containers. Anything else (a function, a class with __reduce__) is
+#: refused before it is called, so loading a crafted file runs no code.
+PICKLE_GLOBALS = frozenset(
+    {
+        *(
+            (module, name)
+            for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+            for name in ("_reconstruct", "scalar")
+        ),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        *(("builtins", n) for n in ("dict", "list", "tuple", "set", "frozenset", "bytearray")),
+        *(("builtins", n) for n in ("int", "float", "complex", "bool", "str", "bytes")),
+        ("collections", "OrderedDict"),
+        ("_codecs", "encode"),  # how protocol 2 stores the bytes of a numpy array
+    }
+)
+
+
+class _N3fitUnpickler(pickle.Unpickler):
+    """An unpickler that admits only `PICKLE_GLOBALS`."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        # protocol 2 files name Python 2's modules (pickle maps them back the same way)
+        module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
+        if (module, name) not in PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(
+                f"it names {module}.{name}, which n3fit pickles never hold (only numpy arrays, "
+                "numbers, strings and containers are loaded; nothing was run)"
+            )
+        return super().find_class(module, name)
+
+
+def load_n3fit_pickle(path: Path) -> Any:
+    """The content of an n3fit pickle, loaded without running code from the file."""
     if not path.is_file():
         raise DisfitError(f"{path}: pickle not found")
     try:
         with path.open("rb") as stream:
-            content = pickle.load(stream)  # noqa: S301 - the user's own n3fit output
+            return _N3fitUnpickler(stream).load()
     except Exception as exc:
-        raise DisfitError(f"{path}: not a readable pickle ({exc})") from None
+        raise DisfitError(f"{path}: not a loadable n3fit pickle: {exc}") from None
+
+
+def _load_pickle(path: Path) -> list[dict[str, Any]]:
+    content = load_n3fit_pickle(path)
     if isinstance(content, dict):
         content = [content]
     if not isinstance(content, list) or not all(isinstance(e, dict) for e in content):

@@ -1,0 +1,156 @@
+"""Every config mistake that can be known without computing, caught before the first job.
+
+`disfit check-config` and the Snakefile run `check_config` after the schema (disfit.config):
+datasets and variants known to nnpdf_data, C-factor files present, cut rules that evaluate, a
+possible theory, known positivity/integrability sets, a readable t0 PDF, the files and folders
+the config names. Each mistake is one DisfitError naming the key and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from disfit.errors import DisfitError
+
+
+def check_config(config: Mapping[str, Any], source: str = "config") -> None:
+    """Raise DisfitError for the first mistake of a schema-validated `config`; relative paths
+    are taken from the current folder (where Snakemake runs)."""
+    for check in (_datasets, _cuts, _theory, _fit_sets, _t0pdfset, _inputs, _postfit):
+        try:
+            check(config)
+        except DisfitError as exc:
+            raise DisfitError(f"{source}: {exc}") from None
+
+
+def _rephrase(key: str, call: Callable[[], Any]) -> Any:
+    """`call()`, with a DisfitError it raises prefixed by the config key."""
+    try:
+        return call()
+    except DisfitError as exc:
+        message = str(exc)
+        raise DisfitError(
+            f"key {message}" if message.startswith(f"{key}:") else f"key {key}: {message}"
+        ) from None
+
+
+def _datasets(config: Mapping[str, Any]) -> None:
+    from disfit.data.commondata import resolve_metadata
+    from disfit.theory.coefficients import catalog
+    from disfit.theory.importers import cfactor_path
+
+    made_here = config["fktables"]["source"] == "theory"
+    for i, entry in enumerate(config["datasets"]):
+        key = f"datasets[{i}]"
+        meta = _rephrase(key, lambda e=entry: resolve_metadata(e["dataset"], e.get("variant")))
+        fktables = [fk for operand in meta.theory.FK_tables for fk in operand]
+        for fk in fktables:
+            if made_here and fk not in catalog():
+                raise DisfitError(
+                    f"key {key}: FK table {fk} of {entry['dataset']} is not in disfit's theory "
+                    "catalog (src/disfit/theory/catalog.yaml); drop the dataset or use "
+                    "fktables.source: pineappl"
+                )
+            for cfac in entry["cfac"]:
+                if not (cfactor_path() / f"CF_{cfac}_{fk}.dat").is_file():
+                    raise DisfitError(
+                        f"key {key}.cfac: nnpdf_data has no C-factor {cfac!r} for FK table {fk} "
+                        f"(CF_{cfac}_{fk}.dat); remove it from the list"
+                    )
+
+
+def _cuts(config: Mapping[str, Any]) -> None:
+    import pandas as pd
+
+    from disfit.data.cuts import kinematic_mask
+
+    kinematics = pd.DataFrame({"x": [0.1], "Q2": [10.0], "y": [0.5]})
+    for process_type in {rule.get("process_type") for rule in config["cuts"]["rules"]}:
+        # the rules as the data stage applies them, on one point of each process type
+        kinematic_mask(kinematics, process_type or "DIS", config["cuts"])
+
+
+def _theory(config: Mapping[str, Any]) -> None:
+    from disfit.theory.card import theory_card
+
+    if config["fktables"]["source"] == "theory":
+        theory_card(config["theory"])
+    elif config["theory"].get("regenerate"):
+        raise DisfitError(
+            "key theory.regenerate: true needs fktables.source: theory (the tables made here)"
+        )
+
+
+def _fit_sets(config: Mapping[str, Any]) -> None:
+    """Positivity and integrability sets the theory stage makes."""
+    from disfit.theory.assemble import INTEGRABILITY, POSITIVITY_PDFS
+    from disfit.theory.coefficients import POSITIVITY_OBSERVABLES
+
+    if config["fktables"]["source"] != "theory":
+        return  # imported sets carry their own names
+    known = {
+        "positivity": [*POSITIVITY_OBSERVABLES, *POSITIVITY_PDFS],
+        "integrability": list(INTEGRABILITY),
+    }
+    for kind, names in known.items():
+        for i, entry in enumerate(config["fit"][kind]["datasets"]):
+            if entry["dataset"] not in names:
+                raise DisfitError(
+                    f"key fit.{kind}.datasets[{i}].dataset: unknown set {entry['dataset']!r}; "
+                    f"the theory makes {', '.join(names)}"
+                )
+
+
+def _t0pdfset(config: Mapping[str, Any]) -> None:
+    from disfit.fit.t0 import t0_pdf
+    from disfit.theory.card import theory_card
+
+    path = config["fit"].get("t0pdfset")
+    if path is None:
+        return
+    q0 = float(theory_card(config["theory"])["Q0"]) if config["fktables"]["source"] == "theory" \
+        else 1.65  # fmt: skip
+    # reads member 0 of an LHAPDF set (or the replicas of a disfit fit) as the fit will
+    _rephrase("fit.t0pdfset", lambda: t0_pdf(path, q0))
+
+
+def _inputs(config: Mapping[str, Any]) -> None:
+    """Files and folders named by the config."""
+    from disfit.theory.importers import PINEAPPL_SUFFIX
+
+    if config["fktables"]["source"] == "pineappl":
+        folder = config["fktables"].get("theory_folder")
+        if not folder:
+            raise DisfitError(
+                "key fktables.theory_folder: fktables.source pineappl needs the NNPDF theory "
+                "folder (theory_<ID> or its fastkernel/) to import from"
+            )
+        folder = Path(folder)
+        fastkernel = folder / "fastkernel" if (folder / "fastkernel").is_dir() else folder
+        if not fastkernel.is_dir():
+            raise DisfitError(f"key fktables.theory_folder: {folder} is not a folder")
+        from disfit.data.commondata import resolve_metadata
+
+        for i, entry in enumerate(config["datasets"]):
+            meta = resolve_metadata(entry["dataset"], entry.get("variant"))
+            for fk in (fk for operand in meta.theory.FK_tables for fk in operand):
+                if not (fastkernel / f"{fk}{PINEAPPL_SUFFIX}").is_file():
+                    raise DisfitError(
+                        f"key fktables.theory_folder: {fastkernel} has no {fk}{PINEAPPL_SUFFIX} "
+                        f"(datasets[{i}], {entry['dataset']}); use the theory folder that has it"
+                    )
+    for key in ("experiments", "positivity", "integrability"):
+        path = config.get("pickles", {}).get(key)
+        if path is not None and not Path(path).is_file():
+            raise DisfitError(f"key pickles.{key}: {path} is not a file; give the pickle's path")
+
+
+def _postfit(config: Mapping[str, Any]) -> None:
+    keep, fitted = config["postfit"].get("replicas"), config["fit"]["replicas"]
+    if keep is not None and keep > fitted:
+        raise DisfitError(
+            f"key postfit.replicas: {keep} replicas to keep but fit.replicas is {fitted}; "
+            "lower postfit.replicas or fit more replicas"
+        )
