@@ -17,13 +17,16 @@ if [ ! -x "$DISFIT_VENV/bin/python" ] || [ ! -f "$DISFIT_VENV/.complete" ]; then
   echo "creating the disfit environment from requirements.lock in $DISFIT_VENV (once, a few minutes)"
   rm -rf "$DISFIT_VENV"
   "$PYTHON" -m venv "$DISFIT_VENV"
-  "$DISFIT_VENV/bin/python" -m pip install -q --upgrade pip
-  "$DISFIT_VENV/bin/python" -m pip install -q --require-hashes --no-deps -r requirements.lock
-  "$DISFIT_VENV/bin/python" -m pip install -q --no-deps -e .
-  "$DISFIT_VENV/bin/python" -m pip check
+  log="$DISFIT_VENV/install.log"
+  {
+    "$DISFIT_VENV/bin/python" -m pip install --require-hashes --no-deps -r requirements.lock \
+      && "$DISFIT_VENV/bin/python" -m pip install --no-deps -e . \
+      && "$DISFIT_VENV/bin/python" -m pip check
+  } > "$log" 2>&1 || { tail -n 20 "$log" >&2; echo "disfit: error: installing from requirements.lock failed; see $log" >&2; exit 1; }
   touch "$DISFIT_VENV/.complete"
 else
   # dependencies are in place; only (re)link this checkout's package
-  "$DISFIT_VENV/bin/python" -m pip install -q --no-deps -e .
+  "$DISFIT_VENV/bin/python" -m pip install -q --no-deps -e . > "$DISFIT_VENV/relink.log" 2>&1 \
+    || { cat "$DISFIT_VENV/relink.log" >&2; exit 1; }
 fi
 export PATH="$DISFIT_VENV/bin:$PATH"

@@ -111,6 +111,14 @@ POSITIVITY_STRUCTURE_FUNCTIONS = [
 ]
 
 
+# the theory's tables (but the LHAPDF operator) as <kind>/<name>, and where they come from
+THEORY_TABLES = [
+    *(f"fktables/{fk}" for fk in [*FKTABLE_DATASET, *POSITIVITY_STRUCTURE_FUNCTIONS]),
+    *(f"lagrange/{name}" for name in LAGRANGE),
+]
+THEORY_SOURCE = SHIPPED if USE_SHIPPED else f"{THEORY}/computed"
+
+
 def theory_outputs():
     """FK tables the theory stage makes: data, positivity, integrability, the export."""
     return (

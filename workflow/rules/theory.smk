@@ -6,6 +6,7 @@ if config["fktables"]["source"] == "theory":
     # copies and reshuffles of tables: on a cluster they run in the main job, not as jobs
     localrules:
         theory_select,
+        theory_operator,
         theory_dataset,
         export_theory,
 
@@ -122,23 +123,31 @@ if config["fktables"]["source"] == "theory":
 
     rule theory_select:
         input:
-            (
-                f"{SHIPPED}/{{kind}}/{{name}}.parquet"
-                if USE_SHIPPED
-                else f"{THEORY}/computed/{{kind}}/{{name}}.parquet"
-            ),
+            expand(f"{THEORY_SOURCE}/{{table}}.parquet", table=THEORY_TABLES),
         output:
-            f"{THEORY}/{{kind}}/{{name}}.parquet",
+            expand(f"{THEORY}/{{table}}.parquet", table=THEORY_TABLES),
         log:
-            f"{RUN}/logs/theory/select_{{kind}}_{{name}}.log",
-        wildcard_constraints:
-            kind="fktables|lagrange|evolution",
+            f"{RUN}/logs/theory/select.log",
         conda:
             "../../envs/disfit.yaml"
         params:
             theory=THEORY_JSON,
+            outdir=lambda w, output: os.path.commonpath(output),
         shell:
-            "disfit theory copy {input} --theory '{params.theory}' --out {output} > {log} 2>&1"
+            "disfit theory copy {input} --theory '{params.theory}' --out {params.outdir}"
+            " > {log} 2>&1"
+
+    # apart from the tables: a theory that is not shipped computes it only for an LHAPDF set
+    use rule theory_select as theory_operator with:
+        input:
+            f"{THEORY_SOURCE}/evolution/lhapdf_operator.parquet",
+        output:
+            f"{THEORY}/evolution/lhapdf_operator.parquet",
+        params:
+            theory=THEORY_JSON,
+            outdir=lambda w, output: output[0],  # one file: copied onto that name
+        log:
+            f"{RUN}/logs/theory/select_operator.log",
 
     if config["theory"]["regenerate"]:
 
