@@ -18,7 +18,7 @@ from disfit.errors import DisfitError
 def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     """Raise DisfitError for the first mistake of a schema-validated `config`; relative paths
     are taken from the current folder (where Snakemake runs)."""
-    for check in (_datasets, _cuts, _theory, _fit_sets, _t0pdfset, _inputs, _postfit):
+    for check in (_inputs, _datasets, _cuts, _theory, _fit_sets, _t0pdfset, _postfit):
         try:
             check(config)
         except DisfitError as exc:
@@ -39,9 +39,10 @@ def _rephrase(key: str, call: Callable[[], Any]) -> Any:
 def _datasets(config: Mapping[str, Any]) -> None:
     from disfit.data.commondata import resolve_metadata
     from disfit.theory.coefficients import catalog
-    from disfit.theory.importers import cfactor_path
+    from disfit.theory.importers import PINEAPPL_SUFFIX, cfactor_path
 
     made_here = config["fktables"]["source"] == "theory"
+    fastkernel = _fastkernel(config)
     for i, entry in enumerate(config["datasets"]):
         key = f"datasets[{i}]"
         meta = _rephrase(key, lambda e=entry: resolve_metadata(e["dataset"], e.get("variant")))
@@ -52,6 +53,11 @@ def _datasets(config: Mapping[str, Any]) -> None:
                     f"key {key}: FK table {fk} of {entry['dataset']} is not in disfit's theory "
                     "catalog (src/disfit/theory/catalog.yaml); drop the dataset or use "
                     "fktables.source: pineappl"
+                )
+            if fastkernel is not None and not (fastkernel / f"{fk}{PINEAPPL_SUFFIX}").is_file():
+                raise DisfitError(
+                    f"key fktables.theory_folder: {fastkernel} has no {fk}{PINEAPPL_SUFFIX} "
+                    f"({key}, {entry['dataset']}); use the theory folder that has it"
                 )
             for cfac in entry["cfac"]:
                 if not (cfactor_path() / f"CF_{cfac}_{fk}.dat").is_file():
@@ -116,10 +122,16 @@ def _t0pdfset(config: Mapping[str, Any]) -> None:
     _rephrase("fit.t0pdfset", lambda: t0_pdf(path, q0))
 
 
-def _inputs(config: Mapping[str, Any]) -> None:
-    """Files and folders named by the config."""
-    from disfit.theory.importers import PINEAPPL_SUFFIX
+def _fastkernel(config: Mapping[str, Any]) -> Path | None:
+    """The fastkernel/ folder of fktables.source pineappl (checked by _inputs), else None."""
+    if config["fktables"]["source"] != "pineappl":
+        return None
+    folder = Path(config["fktables"]["theory_folder"])
+    return folder / "fastkernel" if (folder / "fastkernel").is_dir() else folder
 
+
+def _inputs(config: Mapping[str, Any]) -> None:
+    """Files and folders named by the config (a PineAPPL folder's tables: _datasets)."""
     if config["fktables"]["source"] == "pineappl":
         folder = config["fktables"].get("theory_folder")
         if not folder:
@@ -127,20 +139,8 @@ def _inputs(config: Mapping[str, Any]) -> None:
                 "key fktables.theory_folder: fktables.source pineappl needs the NNPDF theory "
                 "folder (theory_<ID> or its fastkernel/) to import from"
             )
-        folder = Path(folder)
-        fastkernel = folder / "fastkernel" if (folder / "fastkernel").is_dir() else folder
-        if not fastkernel.is_dir():
+        if not _fastkernel(config).is_dir():
             raise DisfitError(f"key fktables.theory_folder: {folder} is not a folder")
-        from disfit.data.commondata import resolve_metadata
-
-        for i, entry in enumerate(config["datasets"]):
-            meta = resolve_metadata(entry["dataset"], entry.get("variant"))
-            for fk in (fk for operand in meta.theory.FK_tables for fk in operand):
-                if not (fastkernel / f"{fk}{PINEAPPL_SUFFIX}").is_file():
-                    raise DisfitError(
-                        f"key fktables.theory_folder: {fastkernel} has no {fk}{PINEAPPL_SUFFIX} "
-                        f"(datasets[{i}], {entry['dataset']}); use the theory folder that has it"
-                    )
     for key in ("experiments", "positivity", "integrability"):
         path = config.get("pickles", {}).get(key)
         if path is not None and not Path(path).is_file():
