@@ -15,15 +15,12 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/postfit.smk"
+include: "workflow/rules/lhapdf.smk"
 include: "workflow/rules/report.smk"
-
-
-localrules:
-    all,
-    data_summary,
 
 
 rule all:
     default_target: True
+    localrule: True
     input:
         all_outputs(),

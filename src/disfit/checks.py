@@ -38,8 +38,9 @@ def _rephrase(key: str, call: Callable[[], Any]) -> Any:
 
 def _datasets(config: Mapping[str, Any]) -> None:
     from disfit.data.commondata import resolve_metadata
+    from disfit.io.cfactors import cfactor_path
+    from disfit.io.pineappl import PINEAPPL_SUFFIX
     from disfit.theory.coefficients import catalog
-    from disfit.theory.importers import PINEAPPL_SUFFIX, cfactor_path
 
     made_here = config["fktables"]["source"] == "theory"
     fastkernel = _fastkernel(config)
@@ -91,15 +92,11 @@ def _theory(config: Mapping[str, Any]) -> None:
 
 def _fit_sets(config: Mapping[str, Any]) -> None:
     """Positivity and integrability sets the theory stage makes."""
-    from disfit.theory.assemble import INTEGRABILITY, POSITIVITY_PDFS
-    from disfit.theory.coefficients import POSITIVITY_OBSERVABLES
+    from disfit.constraints import INTEGRABILITY, POSITIVITY
 
     if config["fktables"]["source"] != "theory":
         return  # imported sets carry their own names
-    known = {
-        "positivity": [*POSITIVITY_OBSERVABLES, *POSITIVITY_PDFS],
-        "integrability": list(INTEGRABILITY),
-    }
+    known = {"positivity": list(POSITIVITY), "integrability": list(INTEGRABILITY)}
     for kind, names in known.items():
         for i, entry in enumerate(config["fit"][kind]["datasets"]):
             if entry["dataset"] not in names:
@@ -111,13 +108,14 @@ def _fit_sets(config: Mapping[str, Any]) -> None:
 
 def _t0pdfset(config: Mapping[str, Any]) -> None:
     from disfit.fit.t0 import t0_pdf
+    from disfit.io.pickles import PICKLE_Q0
     from disfit.theory.card import theory_card
 
     path = config["fit"].get("t0pdfset")
     if path is None:
         return
-    q0 = float(theory_card(config["theory"])["Q0"]) if config["fktables"]["source"] == "theory" \
-        else 1.65  # fmt: skip
+    theory = config["fktables"]["source"] == "theory"
+    q0 = float(theory_card(config["theory"])["Q0"]) if theory else PICKLE_Q0
     # reads member 0 of an LHAPDF set (or the replicas of a disfit fit) as the fit will
     _rephrase("fit.t0pdfset", lambda: t0_pdf(path, q0))
 

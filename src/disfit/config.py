@@ -4,6 +4,9 @@ and the CLI, with errors reduced to one line naming the key and the fix."""
 from __future__ import annotations
 
 import copy
+import functools
+import json
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,12 @@ from disfit.errors import DisfitError
 
 
 def schema() -> dict[str, Any]:
-    """The config schema shipped with the package."""
+    """The config schema shipped with the package (a fresh copy: callers may change it)."""
+    return copy.deepcopy(_schema())
+
+
+@functools.cache
+def _schema() -> dict[str, Any]:
     return yaml.safe_load(files("disfit").joinpath("schemas/config.schema.yaml").read_text())
 
 
@@ -33,16 +41,33 @@ def _with_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-def _key_path(error: jsonschema.ValidationError) -> str:
+def with_defaults(section: str, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of one top-level config section with the schema's defaults filled in: the schema
+    is the one source of defaults, also for callers that hold only part of a config."""
+    sub = schema()["properties"][section]
+    filled = copy.deepcopy(dict(values or {}))
+    validator = _with_defaults(jsonschema.Draft202012Validator)(sub)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(filled))
+    if error is not None:
+        raise DisfitError(f"key {section}{_key_path(error, '.')}: {error.message}")
+    return filled
+
+
+def _key_path(error: jsonschema.ValidationError, prefix: str = "") -> str:
     parts = []
     for p in error.absolute_path:
-        parts.append(f"[{p}]" if isinstance(p, int) else (f".{p}" if parts else str(p)))
-    return "".join(parts) or "(top level)"
+        parts.append(f"[{p}]" if isinstance(p, int) else (f".{p}" if parts or prefix else str(p)))
+    return "".join(parts) or ("" if prefix else "(top level)")
 
 
-def validate_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
-    """Validate `config` in place, filling defaults; raise DisfitError naming the bad key."""
+def validate_config(
+    config: dict[str, Any], source: str = "config", part: bool = False
+) -> dict[str, Any]:
+    """Validate `config` in place, filling defaults; raise DisfitError naming the bad key.
+    With `part`, `config` may hold only some sections (what the workflow hands a job)."""
     sch = schema()
+    if part:
+        sch.pop("required", None)
     validator = _with_defaults(jsonschema.Draft202012Validator)(sch)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -109,3 +134,14 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise DisfitError(f"{path}: a config must be a YAML mapping of keys to values")
     return validate_config(config, str(path))
+
+
+def config_from_json(text: str, source: str = "--config-json") -> dict[str, Any]:
+    """The part of a config the workflow hands a job, as JSON, validated."""
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DisfitError(f"{source}: not valid JSON ({exc})") from None
+    if not isinstance(config, dict):
+        raise DisfitError(f"{source}: a config must be a JSON object of sections")
+    return validate_config(config, source, part=True)

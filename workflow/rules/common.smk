@@ -1,4 +1,4 @@
-# Config validation and the helpers the rules share.
+# Validation, the final targets and the input functions the rules share.
 import json
 import os
 import sys
@@ -8,7 +8,6 @@ from snakemake.utils import validate
 from disfit.checks import check_config
 from disfit.config import validate_config
 from disfit.errors import DisfitError
-from disfit.theory.card import theory_id
 
 # every mistake that can be known now, as one line before the DAG is built (disfit.checks);
 # then snakemake's own validation, which fills the same defaults
@@ -21,170 +20,104 @@ validate(config, "../schemas/config.schema.yaml")
 
 RUN = f"results/{config['run_name']}"
 DATASETS = {d["dataset"]: d for d in config["datasets"]}
+SOURCE = config["fktables"]["source"]
+# theory keys that plan the jobs but change no table: a change reruns nothing
+PLANNING_KEYS = ("regenerate", "eko_parts")
 
 
-def dataset_args(wildcards):
-    """The `disfit data commondata` options of one configured dataset."""
-    entry = DATASETS[wildcards.dataset]
-    args = []
-    if entry.get("variant"):
-        args += ["--variant", entry["variant"]]
-    if entry.get("cfac"):
-        args += ["--cfac", *entry["cfac"]]
-    return " ".join(args)
+def config_json(*sections, datasets=None):
+    """The config sections a job reads, as the JSON its `disfit` call validates (a job's
+    params: changing what it reads reruns it, nothing else does). `datasets` narrows the
+    datasets section to those names."""
+    part = {key: config[key] for key in sections}
+    if "theory" in part:
+        part["theory"] = {k: v for k, v in part["theory"].items() if k not in PLANNING_KEYS}
+    if datasets is not None:
+        part["datasets"] = [DATASETS[name] for name in datasets]
+    return json.dumps(part)
 
 
 def data_tables():
-    return expand(f"{RUN}/data/{{dataset}}.parquet", dataset=DATASETS)
+    return expand(rules.data_commondata.output[0], dataset=DATASETS)
+
+
+def dataset_fktable_folders():
+    return expand(f"{RUN}/fktables/{{dataset}}", dataset=DATASETS)
+
+
+def fit_inputs():
+    """The fit's data, covariance, FK-table folders and positivity/integrability tables."""
+    if "pickles" in config:
+        return {"pickles": rules.import_pickles.output[0]}
+    return {
+        "data": data_tables(),
+        "covmat": rules.data_covmat.output[0],
+        "fktables": dataset_fktable_folders(),
+        "positivity": positivity_tables(),
+        "integrability": integrability_tables(),
+    }
+
+
+def fit_arguments():
+    """The `disfit fit` (and `disfit report`) input options matching fit_inputs()."""
+    if "pickles" in config:
+        folder = rules.import_pickles.output[0]
+        return (
+            f"--data-dir {folder}/data --covmat {folder}/data/covmat.parquet"
+            f" --fktables {folder}/fktables/* --positivity {folder}/positivity"
+            f" --integrability {folder}/integrability"
+        )
+    return (
+        f"--data-dir {RUN}/data --covmat {rules.data_covmat.output[0]}"
+        f" --fktables {' '.join(dataset_fktable_folders())}"
+        f" --positivity {THEORY}/positivity --integrability {THEORY}/integrability"
+    )
 
 
 def all_outputs():
     """What `rule all` asks for, following the config."""
-    outputs = [f"{RUN}/data/covmat.parquet", f"{RUN}/data/summary.tsv"]
-    if config["fktables"]["source"] == "pineappl":
-        outputs += expand(f"{RUN}/fktables/{{dataset}}", dataset=DATASETS)
-    elif config["fktables"]["source"] == "theory":
+    outputs = [rules.data_covmat.output[0], rules.data_summary.output[0]]
+    if SOURCE == "pineappl":
+        outputs += dataset_fktable_folders()
+    elif SOURCE == "theory":
         outputs += theory_outputs()
     if "pickles" in config:
-        outputs.append(f"{RUN}/pickles")
-    if config["fktables"]["source"] == "theory" or config.get("pickles", {}).get("fit"):
-        outputs += fit_outputs() + [f"{RUN}/postfit", f"{RUN}/report/index.html"]
-    if config["fktables"]["source"] == "theory":
-        outputs.append(f"{RUN}/lhapdf")
+        outputs += rules.import_pickles.output
+    if SOURCE == "theory" or config.get("pickles", {}).get("fit"):
+        outputs += fit_outputs() + rules.postfit.output + [rules.report.output.html]
+    if SOURCE == "theory":
+        outputs += rules.lhapdf.output
     return outputs
 
 
-THEORY = f"{RUN}/theory"
-THEORY_JSON = json.dumps(
-    {k: v for k, v in config["theory"].items() if k not in ("regenerate", "eko_parts")}
-)
-THEORY_ID = theory_id(config["theory"])
-SHIPPED = f"resources/theory/{THEORY_ID}"
-USE_SHIPPED = os.path.isdir(SHIPPED) and not config["theory"]["regenerate"]
-EKO_PARTS = config["theory"]["eko_parts"]
-EKO_FILES = expand(f"{THEORY}/eko/part{{part}}.tar", part=range(EKO_PARTS))
+def dataset_theory_fktables(wildcards):
+    """The theory's FK tables of one dataset (its metadata's operands)."""
+    names = [fk for fk, (name, _) in FKTABLE_DATASET.items() if name == wildcards.dataset]
+    return expand(f"{THEORY}/fktables/{{fk}}.parquet", fk=names)
 
 
-def dataset_fktables():
-    """Each configured dataset's FK-table names, from its nnpdf_data metadata."""
-    from disfit.data.commondata import resolve_metadata
-
-    return {
-        d["dataset"]: [
-            fk
-            for operand in resolve_metadata(
-                d["dataset"], d.get("variant")
-            ).theory.FK_tables
-            for fk in operand
-        ]
-        for d in config["datasets"]
-    }
+def positivity_tables():
+    return expand(f"{THEORY}/positivity/{{name}}.parquet", name=[
+        *POSITIVITY_STRUCTURE_FUNCTIONS, *POSITIVITY_PDFS])
 
 
-DATASET_FKTABLES = dataset_fktables()
-# FK table → the NAME:VARIANT whose kinematics it holds
-FKTABLE_DATASET = {
-    fk: f"{name}:{DATASETS[name].get('variant') or ''}"
-    for name, fks in DATASET_FKTABLES.items()
-    for fk in fks
-}
-LAGRANGE = [  # positivity x·f and integrability sets (disfit.theory.assemble)
-    *(
-        f"NNPDF_POS_{f}_40"
-        for f in (
-            "UP",
-            "ANTI_UP",
-            "DOWN",
-            "ANTI_DOWN",
-            "STRANGE",
-            "ANTI_STRANGE",
-            "GLUON",
-        )
-    ),
-    *(f"NNPDF_INTEG_{f}_40" for f in ("XV", "XV3", "XV8", "XT3", "XT8")),
-]
-POSITIVITY_STRUCTURE_FUNCTIONS = [
-    "NNPDF_POS_F2U_40",
-    "NNPDF_POS_F2D_40",
-    "NNPDF_POS_F2S_40",
-    "NNPDF_POS_FLL_40",
-]
-
-
-# the theory's tables (but the LHAPDF operator) as <kind>/<name>, and where they come from
-THEORY_TABLES = [
-    *(f"fktables/{fk}" for fk in [*FKTABLE_DATASET, *POSITIVITY_STRUCTURE_FUNCTIONS]),
-    *(f"lagrange/{name}" for name in LAGRANGE),
-]
-THEORY_SOURCE = SHIPPED if USE_SHIPPED else f"{THEORY}/computed"
+def integrability_tables():
+    return expand(f"{THEORY}/integrability/{{name}}.parquet", name=INTEGRABILITY)
 
 
 def theory_outputs():
-    """FK tables the theory stage makes: data, positivity, integrability, the export."""
+    """The theory stage's outputs: every dataset's FK tables, the sets and the export."""
     return (
-        expand(f"{RUN}/fktables/{{dataset}}", dataset=DATASETS)
-        + expand(f"{THEORY}/fktables/{{fk}}.parquet", fk=POSITIVITY_STRUCTURE_FUNCTIONS)
-        + expand(f"{THEORY}/lagrange/{{name}}.parquet", name=LAGRANGE)
-        + [f"{THEORY}/theory_disfit"]
+        dataset_fktable_folders()
+        + positivity_tables()
+        + integrability_tables()
+        + rules.export_theory.output
     )
 
 
-FIT = config["fit"]
-# (first, last) replica numbers of each fit job
-FIT_BATCHES = [
-    (first, min(first + FIT["replicas_per_job"] - 1, FIT["replicas"]))
-    for first in range(1, FIT["replicas"] + 1, FIT["replicas_per_job"])
-]
-# what `disfit fit` reads of the config: a change here reruns the fits, not the theory
-FIT_CONFIG_JSON = json.dumps(
-    {
-        "fit": FIT,
-        "datasets": config["datasets"],
-        "theory": {k: v for k, v in config["theory"].items() if k != "eko_parts"},
-    }
-)
-
-
-# what `disfit postfit` reads of the config
-POSTFIT_CONFIG_JSON = json.dumps(
-    {
-        "postfit": config["postfit"],
-        "datasets": config["datasets"],
-        "theory": {k: v for k, v in config["theory"].items() if k != "eko_parts"},
-    }
-)
-
-
-# what `disfit evolve` and `disfit report` read of the config
-EVOLVE_CONFIG_JSON = json.dumps(
-    {
-        "run_name": config["run_name"],
-        "lhapdf": config["lhapdf"],
-        "datasets": config["datasets"],
-        "theory": {k: v for k, v in config["theory"].items() if k != "eko_parts"},
-    }
-)
-
-
-# the report shows the whole configuration
-REPORT_CONFIG_JSON = json.dumps(
-    {
-        key: config[key]
-        for key in ("run_name", "datasets", "fit", "postfit", "lhapdf", "theory", "cuts")
-        if key in config
-    }
-)
-
-
-def fit_memory(replicas):
-    """MB for a batch: the whitened FK tables grow with the replicas (measured, with margin)."""
-    return 1500 + 12 * replicas
-
-
-def fit_runtime(replicas):
-    """Minutes for a batch of the default DIS fit on 2 cores (measured, with margin)."""
-    return 10 + replicas // 5
-
-
-def fit_outputs():
-    return expand(f"{RUN}/fit/replica_{{k}}", k=range(1, FIT["replicas"] + 1))
+def report_inputs(wildcards):
+    """What the report reads: the postfit replicas, the fit's inputs, the LHAPDF set."""
+    inputs = {"postfit": rules.postfit.output[0], **fit_inputs()}
+    if SOURCE == "theory":
+        inputs["lhapdf"] = rules.lhapdf.output[0]
+    return inputs

@@ -13,11 +13,10 @@ rule data_commondata:
     conda:
         "../../envs/disfit.yaml"
     params:
-        args=dataset_args,
-        cuts=json.dumps(config["cuts"]),
+        config=lambda w: config_json("cuts", datasets=[w.dataset]),
     shell:
-        "disfit data commondata --dataset {wildcards.dataset} {params.args}"
-        " --cuts '{params.cuts}' --out {output} > {log} 2>&1"
+        "disfit data commondata --config-json {params.config:q} --dataset {wildcards.dataset}"
+        " --out {output} > {log} 2>&1"
 
 
 rule data_covmat:
@@ -46,6 +45,9 @@ rule data_summary:
         ),
     log:
         f"{RUN}/logs/data/summary.log",
+    benchmark:
+        f"{RUN}/benchmarks/data/summary.tsv"
+    localrule: True
     conda:
         "../../envs/disfit.yaml"
     shell:

@@ -13,29 +13,8 @@ rule postfit:
     conda:
         "../../envs/disfit.yaml"
     params:
-        config=POSTFIT_CONFIG_JSON,
+        config=config_json("postfit", "datasets", "theory"),
         fit_dir=lambda w, input: os.path.dirname(input[0]),
     shell:
         "disfit postfit --config-json {params.config:q} --fit-dir {params.fit_dir}"
         " --outdir {output} > {log} 2>&1"
-
-
-if config["fktables"]["source"] == "theory":
-
-    rule lhapdf:
-        input:
-            postfit=f"{RUN}/postfit",
-            operator=f"{THEORY}/evolution/lhapdf_operator.parquet",
-        output:
-            directory(f"{RUN}/lhapdf"),
-        log:
-            f"{RUN}/logs/lhapdf.log",
-        benchmark:
-            f"{RUN}/benchmarks/lhapdf.tsv"
-        conda:
-            "../../envs/disfit.yaml"
-        params:
-            config=EVOLVE_CONFIG_JSON,
-        shell:
-            "disfit evolve --config-json {params.config:q} --postfit-dir {input.postfit}"
-            " --operator {input.operator} --outdir {output} > {log} 2>&1"

@@ -19,7 +19,8 @@ rule report:
     conda:
         "../../envs/disfit.yaml"
     params:
-        config=REPORT_CONFIG_JSON,
+        # the report shows the whole configuration
+        config=config_json("run_name", "datasets", "fit", "postfit", "lhapdf", "theory", "cuts"),
         inputs=fit_arguments(),
         lhapdf=lambda w, input: f"--lhapdf-dir {input.lhapdf}" if "lhapdf" in input.keys() else "",
         outdir=lambda w, output: os.path.dirname(output.html),

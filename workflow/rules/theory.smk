@@ -1,14 +1,29 @@
-# Theory stage: FK tables made here (yadism coefficients ⊗ one eko per theory), or imported
-# from PineAPPL files or n3fit pickles.
+# Theory stage: FK tables made here (yadism coefficients ⊗ one eko per theory, or the tables
+# shipped for this theory in resources/theory/<id>/), or imported from PineAPPL files or n3fit
+# pickles. Positivity and integrability sets: disfit.constraints.
+from disfit.constraints import INTEGRABILITY, POSITIVITY_PDFS, POSITIVITY_STRUCTURE_FUNCTIONS
+from disfit.theory.card import theory_id
+from disfit.theory.coefficients import fktable_datasets
 
-if config["fktables"]["source"] == "theory":
+THEORY = f"{RUN}/theory"
+SHIPPED = f"resources/theory/{theory_id(config['theory'])}"
+USE_SHIPPED = os.path.isdir(SHIPPED) and not config["theory"]["regenerate"]
+# where the theory's tables come from: shipped, or computed in this run
+THEORY_SOURCE = SHIPPED if USE_SHIPPED else f"{THEORY}/computed"
+EKO_FILES = expand(f"{THEORY}/eko/part{{part}}.tar", part=range(config["theory"]["eko_parts"]))
+# FK table → the configured dataset whose kinematics it holds (from nnpdf_data's metadata)
+FKTABLE_DATASET = fktable_datasets(config["datasets"]) if SOURCE == "theory" else {}
+# the theory's tables as <kind>/<name>: data and positivity structure functions from yadism,
+# positivity x·f and integrability from the operator alone
+COMPUTED_FKTABLES = [*FKTABLE_DATASET, *POSITIVITY_STRUCTURE_FUNCTIONS]
+THEORY_TABLES = [
+    *(f"fktables/{fk}" for fk in FKTABLE_DATASET),
+    *(f"positivity/{name}" for name in [*POSITIVITY_STRUCTURE_FUNCTIONS, *POSITIVITY_PDFS]),
+    *(f"integrability/{name}" for name in INTEGRABILITY),
+]
 
-    # copies and reshuffles of tables: on a cluster they run in the main job, not as jobs
-    localrules:
-        theory_select,
-        theory_operator,
-        theory_dataset,
-        export_theory,
+
+if SOURCE == "theory":
 
     rule theory_coefficients:
         output:
@@ -17,18 +32,21 @@ if config["fktables"]["source"] == "theory":
             f"{RUN}/logs/theory/coefficients_{{fktable}}.log",
         benchmark:
             f"{RUN}/benchmarks/theory/coefficients_{{fktable}}.tsv"
+        threads: 1
+        resources:
+            runtime=60,
         conda:
             "../../envs/disfit.yaml"
         params:
-            theory=THEORY_JSON,
-            dataset=lambda w: (
-                f"--dataset {FKTABLE_DATASET[w.fktable]}"
+            # a dataset's table reads that dataset's kinematics; a positivity one, none
+            config=lambda w: (
+                config_json("theory", datasets=[FKTABLE_DATASET[w.fktable][0]])
                 if w.fktable in FKTABLE_DATASET
-                else ""
+                else config_json("theory")
             ),
         shell:
-            "disfit theory coefficients --theory '{params.theory}' --fktable {wildcards.fktable}"
-            " {params.dataset} --out {output} > {log} 2>&1"
+            "disfit theory coefficients --config-json {params.config:q}"
+            " --fktable {wildcards.fktable} --out {output} > {log} 2>&1"
 
     rule theory_eko:
         output:
@@ -38,23 +56,22 @@ if config["fktables"]["source"] == "theory":
         benchmark:
             f"{RUN}/benchmarks/theory/eko_part{{part}}.tsv"
         priority: 50
-        conda:
-            "../../envs/disfit.yaml"
+        threads: 1
         resources:
             mem_mb=4000,
+            runtime=120,
+        conda:
+            "../../envs/disfit.yaml"
         params:
-            theory=THEORY_JSON,
-            datasets=" ".join(
-                FKTABLE_DATASET[fks[0]] for fks in DATASET_FKTABLES.values()
-            ),
-            parts=EKO_PARTS,
+            config=config_json("theory", "datasets"),
+            parts=config["theory"]["eko_parts"],
         shell:
-            "disfit theory eko --theory '{params.theory}' --datasets {params.datasets}"
-            " --part {wildcards.part} --parts {params.parts} --out {output} > {log} 2>&1"
+            "disfit theory eko --config-json {params.config:q} --part {wildcards.part}"
+            " --parts {params.parts} --out {output} > {log} 2>&1"
 
     rule theory_fktable:
         input:
-            coefficients=f"{THEORY}/coefficients/{{fktable}}.npz",
+            coefficients=rules.theory_coefficients.output[0],
             eko=EKO_FILES,
         output:
             f"{THEORY}/computed/fktables/{{fktable}}.parquet",
@@ -62,65 +79,51 @@ if config["fktables"]["source"] == "theory":
             f"{RUN}/logs/theory/fktable_{{fktable}}.log",
         benchmark:
             f"{RUN}/benchmarks/theory/fktable_{{fktable}}.tsv"
-        conda:
-            "../../envs/disfit.yaml"
         resources:
             mem_mb=4000,
+        conda:
+            "../../envs/disfit.yaml"
         params:
-            theory=THEORY_JSON,
+            config=config_json("theory"),
         shell:
-            "disfit theory fktable --theory '{params.theory}' --coefficients {input.coefficients}"
-            " --eko {input.eko} --out {output} > {log} 2>&1"
+            "disfit theory fktable --config-json {params.config:q}"
+            " --coefficients {input.coefficients} --eko {input.eko} --out {output} > {log} 2>&1"
 
-    rule theory_lagrange:
+    # the positivity structure functions are FK tables of yadism's, kept with the other sets
+    use rule theory_fktable as theory_positivity_fktable with:
+        output:
+            f"{THEORY}/computed/positivity/{{fktable}}.parquet",
+        wildcard_constraints:
+            fktable="|".join(POSITIVITY_STRUCTURE_FUNCTIONS),
+        log:
+            f"{RUN}/logs/theory/fktable_{{fktable}}.log",
+        benchmark:
+            f"{RUN}/benchmarks/theory/fktable_{{fktable}}.tsv"
+
+    rule theory_constraints:
         input:
             EKO_FILES,
         output:
-            expand(f"{THEORY}/computed/lagrange/{{name}}.parquet", name=LAGRANGE),
+            positivity=expand(f"{THEORY}/computed/positivity/{{name}}.parquet", name=POSITIVITY_PDFS),
+            integrability=expand(
+                f"{THEORY}/computed/integrability/{{name}}.parquet", name=INTEGRABILITY
+            ),
         log:
-            f"{RUN}/logs/theory/lagrange.log",
-        conda:
-            "../../envs/disfit.yaml"
-        params:
-            theory=THEORY_JSON,
-            outdir=lambda w, output: os.path.dirname(output[0]),
-        shell:
-            "disfit theory lagrange --theory '{params.theory}' --eko {input}"
-            " --outdir {params.outdir} > {log} 2>&1"
-
-    rule theory_eko_lhapdf:
-        output:
-            f"{THEORY}/eko_lhapdf/part{{part}}.tar",
-        log:
-            f"{RUN}/logs/theory/eko_lhapdf_part{{part}}.log",
+            f"{RUN}/logs/theory/constraints.log",
         benchmark:
-            f"{RUN}/benchmarks/theory/eko_lhapdf_part{{part}}.tsv"
-        conda:
-            "../../envs/disfit.yaml"
-        resources:
-            mem_mb=5000,  # measured: 4.4 GB per part
-        params:
-            theory=THEORY_JSON,
-            parts=EKO_PARTS,
-        shell:
-            "disfit theory eko-lhapdf --theory '{params.theory}' --part {wildcards.part}"
-            " --parts {params.parts} --out {output} > {log} 2>&1"
-
-    rule theory_evolution:
-        input:
-            expand(f"{THEORY}/eko_lhapdf/part{{part}}.tar", part=range(EKO_PARTS)),
-        output:
-            f"{THEORY}/computed/evolution/lhapdf_operator.parquet",
-        log:
-            f"{RUN}/logs/theory/evolution.log",
+            f"{RUN}/benchmarks/theory/constraints.tsv"
         conda:
             "../../envs/disfit.yaml"
         params:
-            theory=THEORY_JSON,
+            config=config_json("theory"),
+            positivity=lambda w, output: os.path.dirname(output.positivity[0]),
+            integrability=lambda w, output: os.path.dirname(output.integrability[0]),
         shell:
-            "disfit theory evolution --theory '{params.theory}' --eko {input} --out {output}"
+            "disfit theory constraints --config-json {params.config:q} --eko {input}"
+            " --positivity {params.positivity} --integrability {params.integrability}"
             " > {log} 2>&1"
 
+    # copies and reshuffles of tables: on a cluster they run in the main job, not as jobs
     rule theory_select:
         input:
             expand(f"{THEORY_SOURCE}/{{table}}.parquet", table=THEORY_TABLES),
@@ -128,58 +131,29 @@ if config["fktables"]["source"] == "theory":
             expand(f"{THEORY}/{{table}}.parquet", table=THEORY_TABLES),
         log:
             f"{RUN}/logs/theory/select.log",
+        benchmark:
+            f"{RUN}/benchmarks/theory/select.tsv"
+        localrule: True
         conda:
             "../../envs/disfit.yaml"
         params:
-            theory=THEORY_JSON,
+            config=config_json("theory"),
             outdir=lambda w, output: os.path.commonpath(output),
         shell:
-            "disfit theory copy {input} --theory '{params.theory}' --out {params.outdir}"
+            "disfit theory copy {input} --config-json {params.config:q} --out {params.outdir}"
             " > {log} 2>&1"
-
-    # apart from the tables: a theory that is not shipped computes it only for an LHAPDF set
-    use rule theory_select as theory_operator with:
-        input:
-            f"{THEORY_SOURCE}/evolution/lhapdf_operator.parquet",
-        output:
-            f"{THEORY}/evolution/lhapdf_operator.parquet",
-        params:
-            theory=THEORY_JSON,
-            outdir=lambda w, output: output[0],  # one file: copied onto that name
-        log:
-            f"{RUN}/logs/theory/select_operator.log",
-
-    if config["theory"]["regenerate"]:
-
-        rule ship_theory:
-            input:
-                expand(
-                    f"{THEORY}/computed/fktables/{{fk}}.parquet",
-                    fk=[*FKTABLE_DATASET, *POSITIVITY_STRUCTURE_FUNCTIONS],
-                ),
-                expand(f"{THEORY}/computed/lagrange/{{name}}.parquet", name=LAGRANGE),
-                f"{THEORY}/computed/evolution/lhapdf_operator.parquet",
-            output:
-                directory(SHIPPED),
-            log:
-                f"{RUN}/logs/theory/ship.log",
-            conda:
-                "../../envs/disfit.yaml"
-            params:
-                theory=THEORY_JSON,
-            shell:
-                "disfit theory copy {input} --theory '{params.theory}' --out {output} > {log} 2>&1"
 
     rule theory_dataset:
         input:
-            data=f"{RUN}/data/{{dataset}}.parquet",
-            fktables=lambda w: expand(
-                f"{THEORY}/fktables/{{fk}}.parquet", fk=DATASET_FKTABLES[w.dataset]
-            ),
+            data=rules.data_commondata.output[0],
+            fktables=dataset_theory_fktables,
         output:
             directory(f"{RUN}/fktables/{{dataset}}"),
         log:
             f"{RUN}/logs/fktables/{{dataset}}.log",
+        benchmark:
+            f"{RUN}/benchmarks/fktables/{{dataset}}.tsv"
+        localrule: True
         conda:
             "../../envs/disfit.yaml"
         params:
@@ -190,33 +164,59 @@ if config["fktables"]["source"] == "theory":
 
     rule export_theory:
         input:
-            fktables=expand(
-                f"{THEORY}/fktables/{{fk}}.parquet",
-                fk=[*FKTABLE_DATASET, *POSITIVITY_STRUCTURE_FUNCTIONS],
-            ),
-            lagrange=expand(f"{THEORY}/lagrange/{{name}}.parquet", name=LAGRANGE),
+            fktables=expand(f"{THEORY}/fktables/{{fk}}.parquet", fk=FKTABLE_DATASET),
+            positivity=positivity_tables(),
+            integrability=integrability_tables(),
         output:
             directory(f"{THEORY}/theory_disfit"),
         log:
             f"{RUN}/logs/theory/export.log",
+        benchmark:
+            f"{RUN}/benchmarks/theory/export.tsv"
+        localrule: True
         conda:
             "../../envs/disfit.yaml"
         params:
-            folder=lambda w, input: os.path.dirname(input.fktables[0]),
-            lagrange=lambda w, input: os.path.dirname(input.lagrange[0]),
+            folders=lambda w, input: " ".join(
+                os.path.dirname(input[kind][0])
+                for kind in ("fktables", "positivity", "integrability")
+            ),
         shell:
-            "disfit export-theory {params.folder} {params.lagrange} --out {output} > {log} 2>&1"
+            "disfit theory export {params.folders} --out {output} > {log} 2>&1"
+
+    if config["theory"]["regenerate"]:
+
+        rule ship_theory_tables:
+            input:
+                expand(f"{THEORY}/computed/{{table}}.parquet", table=THEORY_TABLES),
+            output:
+                directory(f"{SHIPPED}/fktables"),
+                directory(f"{SHIPPED}/positivity"),
+                directory(f"{SHIPPED}/integrability"),
+            log:
+                f"{RUN}/logs/theory/ship.log",
+            benchmark:
+                f"{RUN}/benchmarks/theory/ship.tsv"
+            conda:
+                "../../envs/disfit.yaml"
+            params:
+                config=config_json("theory"),
+            shell:
+                "disfit theory copy {input} --config-json {params.config:q} --out {SHIPPED}"
+                " > {log} 2>&1"
 
 
-if config["fktables"]["source"] == "pineappl":
+if SOURCE == "pineappl":
 
     rule import_pineappl:
         input:
-            f"{RUN}/data/{{dataset}}.parquet",
+            rules.data_commondata.output[0],
         output:
             directory(f"{RUN}/fktables/{{dataset}}"),
         log:
             f"{RUN}/logs/fktables/{{dataset}}.log",
+        benchmark:
+            f"{RUN}/benchmarks/fktables/{{dataset}}.tsv"
         conda:
             "../../envs/disfit.yaml"
         params:
@@ -235,6 +235,8 @@ rule import_pickles:
         directory(f"{RUN}/pickles"),
     log:
         f"{RUN}/logs/import_pickles.log",
+    benchmark:
+        f"{RUN}/benchmarks/import_pickles.tsv"
     conda:
         "../../envs/disfit.yaml"
     params:

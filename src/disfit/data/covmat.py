@@ -7,19 +7,19 @@ that carries the same name (validphys' `dataset_inputs_covmat_from_systematics`)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import scipy.linalg as la
 
-from disfit.data.commondata import DataSet
 from disfit.errors import DisfitError
-from disfit.io import read_parquet, write_parquet
+from disfit.io.covmat import write_covmat
+from disfit.io.datatable import DataSet, read_dataset
 
-SCHEMA = "disfit.covmat"
-SCHEMA_VERSION = 1
+log = logging.getLogger("disfit")
+
 INTRA_DATASET = ("UNCORR", "CORR", "THEORYUNCORR", "THEORYCORR")
 UNCORRELATED = ("UNCORR", "THEORYUNCORR")
 
@@ -99,37 +99,11 @@ def inverse_covmat(covmat: np.ndarray) -> np.ndarray:
     return inv_lower.T @ inv_lower
 
 
-def write_covmat(
-    path: str | Path, covmat: np.ndarray, datasets: Sequence[DataSet], kind: str = "experimental"
-) -> None:
-    """Write a covariance matrix whose rows follow the datasets' points, in order."""
-    n = covmat.shape[0]
-    names = [d.name for d in datasets for _ in range(d.ndata)]
-    entries = np.concatenate([d.entries for d in datasets]) if datasets else np.zeros(0, int)
-    if len(names) != n:
-        raise DisfitError(f"{path}: covariance has {n} rows but the datasets have {len(names)}")
-    cov = pa.FixedSizeListArray.from_arrays(pa.array(covmat.ravel(), pa.float64()), max(n, 1))
-    table = pa.table(
-        {
-            "dataset": pa.array(names, pa.string()),
-            "entry": pa.array(entries, pa.int64()),
-            "cov": cov,
-        }
-    )
-    meta = {"kind": kind, "ndata": n, "datasets": [d.name for d in datasets]}
-    write_parquet(path, table, SCHEMA, SCHEMA_VERSION, meta)
-
-
-def read_covmat(path: str | Path) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Read a covariance matrix: (matrix, dataset name per row, commondata entry per row)."""
-    table, meta = read_parquet(
-        path, SCHEMA, SCHEMA_VERSION, {"dataset": pa.string(), "entry": pa.int64()}
-    )
-    n = table.num_rows
-    values = table.column("cov").combine_chunks().flatten().to_numpy()
-    if values.size != n * n or meta.get("ndata") != n:
-        raise DisfitError(f"{path}: covariance is not square ({values.size} values for {n} rows)")
-    covmat = values.reshape(n, n)
-    if not np.all(np.isfinite(covmat)):
-        raise DisfitError(f"{path}: NaN or infinite entries in the covariance; regenerate it")
-    return covmat, table.column("dataset").to_pylist(), table.column("entry").to_numpy()
+def write_experimental_covmat(tables: Sequence[Path], out: Path) -> None:
+    """`disfit data covmat`: the experimental covariance of the data tables, checked to be
+    positive definite before it is written."""
+    datasets = [read_dataset(p) for p in tables]
+    covmat = covmat_from_systematics(datasets)
+    sqrt_covmat(covmat)  # fail here, naming the problem, if the matrix is singular
+    write_covmat(out, covmat, datasets)
+    log.info("covariance of %d points from %d datasets → %s", len(covmat), len(datasets), out)

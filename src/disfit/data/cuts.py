@@ -8,20 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from disfit.config import with_defaults
 from disfit.errors import DisfitError
-
-#: NNPDF4.0 defaults (validphys/cuts/defaults.yaml)
-DEFAULT_Q2MIN = 3.49
-DEFAULT_W2MIN = 12.5
-
-#: NNPDF4.0's theory-dependent DIS rule for theory 40000000 (FONLL-C, fitted charm).
-DEFAULT_RULES: list[dict[str, str]] = [
-    {
-        "process_type": "DIS_NC_CHARM",
-        "rule": "Q2 > 8",
-        "reason": "Missing higher-order corrections to Delta F_IC with fitted charm (NNPDF4.0)",
-    }
-]
 
 
 def kinematic_mask(
@@ -33,10 +21,9 @@ def kinematic_mask(
     rule in `cuts["rules"]` whose `process_type` matches is applied (pandas expressions in the
     variables x, Q2, y, W2 and the constants q2min, w2min).
     """
-    cuts = dict(cuts or {})
-    q2min = float(cuts.get("q2min", DEFAULT_Q2MIN))
-    w2min = float(cuts.get("w2min", DEFAULT_W2MIN))
-    rules: Sequence[Mapping[str, str]] = cuts.get("rules", DEFAULT_RULES)
+    cuts = with_defaults("cuts", cuts)  # NNPDF4.0's, from the config schema
+    q2min, w2min = float(cuts["q2min"]), float(cuts["w2min"])
+    rules: Sequence[Mapping[str, str]] = cuts["rules"]
     x = kinematics["x"].to_numpy(dtype=float)
     q2 = kinematics["Q2"].to_numpy(dtype=float)
     env = pd.DataFrame({"x": x, "Q2": q2, "W2": q2 * (1.0 - x) / x})

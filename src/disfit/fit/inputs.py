@@ -4,34 +4,24 @@ the 8-flavour fitted basis, so a replica's predictions are one contraction with 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse.csgraph as csgraph
 
-from disfit.data.commondata import DataSet, read_dataset
-from disfit.data.covmat import read_covmat
+from disfit.basis import FIT_ROTATION, FITTED_BASIS
+from disfit.config import schema
+from disfit.data.covmat import t0_covmat
 from disfit.errors import DisfitError
-from disfit.theory.fktable import FK_BASIS, NFL, OPERATIONS, FKTable, read_fktable
-
-#: n3fit's EVOL fitted basis: the 8 network outputs.
-FITTED_BASIS = ("sng", "g", "v", "v3", "v8", "t3", "t8", "t15")
-
-
-def _fitted_to_fk_basis() -> np.ndarray:
-    """(14, 8) matrix: x·f in FK_BASIS from the fitted flavours (no photon, b or t at Q0)."""
-    source = {"Sigma": "sng", "g": "g", "V": "v", "V3": "v3", "V8": "v8", "V15": "v",
-              "V24": "v", "V35": "v", "T3": "t3", "T8": "t8", "T15": "t15", "T24": "sng",
-              "T35": "sng"}  # fmt: skip
-    rot = np.zeros((NFL, len(FITTED_BASIS)))
-    for row, flavour in enumerate(FK_BASIS):
-        if flavour in source:
-            rot[row, FITTED_BASIS.index(source[flavour])] = 1.0
-    return rot
-
-
-FIT_ROTATION = _fitted_to_fk_basis()
+from disfit.fit.blas import fixed_blas_threads
+from disfit.fit.t0 import t0_pdf
+from disfit.io.covmat import read_covmat
+from disfit.io.datatable import DataSet, read_dataset
+from disfit.io.fktable import FKTable, read_fktable
+from disfit.observables import OPERATIONS, dataset_predictions
+from disfit.theory.card import theory_card
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +45,7 @@ class FitDataset:
 
 
 @dataclasses.dataclass(frozen=True)
-class LagrangeSet:
+class ConstraintSet:
     """A positivity or integrability set: observables = table (n, 8, nx) · x·f, with its λ_max."""
 
     name: str
@@ -73,13 +63,21 @@ class FitInputs:
     covmat: np.ndarray  # experimental: pseudo-data sampling and the experimental χ²
     fit_covmat: np.ndarray  # the χ² of training and validation (t0 when a t0 PDF is named)
     groups: tuple[np.ndarray, ...]  # indices of covariance-connected points
-    positivity: tuple[LagrangeSet, ...]
-    integrability: tuple[LagrangeSet, ...]
+    positivity: tuple[ConstraintSet, ...]
+    integrability: tuple[ConstraintSet, ...]
     q0: float
 
     @property
     def ndata(self) -> int:
         return len(self.central)
+
+    def predictions(self, xf: np.ndarray) -> np.ndarray:
+        """Predictions of every data point for x·f given as (..., 8, nx) on the fit's x grid."""
+        parts = []
+        for dataset in self.datasets:
+            operands = [np.einsum("dka,...ka->...d", op, xf) for op in dataset.operands]
+            parts.append(OPERATIONS[dataset.operation](*operands))
+        return np.concatenate(parts, axis=-1)
 
 
 def fitted_basis_table(fktable: FKTable, xgrid: np.ndarray) -> np.ndarray:
@@ -143,17 +141,19 @@ def load_fit_inputs(
         ]
         for d in datasets
     }
-    lagrange = {
+    constraints = {
         kind: [(read_fktable(p), float(lam)) for p, lam in entries]
         for kind, entries in (("positivity", positivity), ("integrability", integrability))
     }
     every = [fk for ops in tables.values() for op in ops for fk in op]
-    every += [fk for entries in lagrange.values() for fk, _ in entries]
+    every += [fk for entries in constraints.values() for fk, _ in entries]
     xgrid = union_xgrid(every)
     q0s = {round(fk.q0, 6) for fk in every}
     if len(q0s) != 1:
         raise DisfitError(f"FK tables of different Q0 in one fit: {sorted(q0s)} GeV")
 
+    # datasets the config does not list (an imported pickle's) train on the schema's fraction
+    default_frac = schema()["properties"]["datasets"]["items"]["properties"]["frac"]["default"]
     fit_datasets, offset = [], 0
     for dataset in datasets:
         if dataset.operation not in OPERATIONS:
@@ -169,7 +169,7 @@ def load_fit_inputs(
                     f"{dataset.name}: FK tables hold {full.shape[0]} points, the data "
                     f"{dataset.ndata_total}; regenerate the FK tables"
                 )
-        frac = (fracs or {}).get(dataset.name, 0.75)
+        frac = (fracs or {}).get(dataset.name, default_frac)
         fit_datasets.append(
             FitDataset(
                 dataset.name,
@@ -185,17 +185,15 @@ def load_fit_inputs(
         raise DisfitError(f"{covmat_path}: covariance does not match the data tables")
     fit_covmat = covmat
     if t0 is not None:
-        from disfit.data.covmat import t0_covmat
-        from disfit.theory.fktable import dataset_predictions as fk_predictions
-
         predictions = [
-            fk_predictions(tables[d.name], d.operation, t0)[d.entries - 1] for d in datasets
+            dataset_predictions(tables[d.name], d.operation, t0)[d.entries - 1] for d in datasets
         ]
         fit_covmat = t0_covmat(datasets, predictions)
 
-    def lagrange_sets(kind: str) -> tuple[LagrangeSet, ...]:
+    def constraint_sets(kind: str) -> tuple[ConstraintSet, ...]:
         return tuple(
-            LagrangeSet(fk.name, fitted_basis_table(fk, xgrid), lam) for fk, lam in lagrange[kind]
+            ConstraintSet(fk.name, fitted_basis_table(fk, xgrid), lam)
+            for fk, lam in constraints[kind]
         )
 
     return FitInputs(
@@ -205,16 +203,49 @@ def load_fit_inputs(
         covmat=covmat,
         fit_covmat=fit_covmat,
         groups=covariance_groups(covmat, [d.rows for d in fit_datasets]),
-        positivity=lagrange_sets("positivity"),
-        integrability=lagrange_sets("integrability"),
+        positivity=constraint_sets("positivity"),
+        integrability=constraint_sets("integrability"),
         q0=float(next(iter(every)).q0),
     )
 
 
-def dataset_predictions(inputs: FitInputs, xf: np.ndarray) -> np.ndarray:
-    """Predictions of every data point for x·f given as (..., 8, nx) on the fit's x grid."""
-    parts = []
-    for dataset in inputs.datasets:
-        operands = [np.einsum("dka,...ka->...d", op, xf) for op in dataset.operands]
-        parts.append(OPERATIONS[dataset.operation](*operands))
-    return np.concatenate(parts, axis=-1)
+def find_table(folder: str | Path | None, name: str, key: str) -> Path:
+    """The FK table `name` in `folder` (or a subfolder, as imported pickles keep them); `key`
+    names the config entry that asked for it."""
+    if folder is not None:
+        folder = Path(folder)
+        for candidate in (folder / f"{name}.parquet", *folder.glob(f"*/{name}.parquet")):
+            if candidate.is_file():
+                return candidate
+    raise DisfitError(
+        f"{key}: no FK table {name}.parquet in {folder or 'the given folders'}; fix the name "
+        "or make the table"
+    )
+
+
+@fixed_blas_threads
+def fit_inputs_from_config(
+    config: Mapping[str, Any],
+    data_dir: str | Path,
+    covmat: str | Path,
+    fktable_dirs: Sequence[str | Path],
+    positivity_dir: str | Path | None,
+    integrability_dir: str | Path | None,
+) -> FitInputs:
+    """The fit's inputs as a validated config names them: datasets with their training
+    fractions, positivity and integrability sets with their λ_max, the t0 PDF."""
+    fit = config["fit"]
+    folders = {"positivity": positivity_dir, "integrability": integrability_dir}
+    constraints = {
+        kind: [
+            (find_table(folders[kind], e["dataset"], f"fit.{kind}.datasets"), e["maxlambda"])
+            for e in fit[kind]["datasets"]
+        ]
+        for kind in ("positivity", "integrability")
+    }
+    t0 = None
+    if fit["t0pdfset"]:
+        t0 = t0_pdf(fit["t0pdfset"], float(theory_card(config["theory"])["Q0"]))
+    fracs = {d["dataset"]: d["frac"] for d in config["datasets"]}
+    return load_fit_inputs(data_dir, covmat, fktable_dirs, constraints["positivity"],
+                           constraints["integrability"], fracs, t0)

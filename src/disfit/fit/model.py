@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from disfit.fit.inputs import FITTED_BASIS
+from disfit.basis import FITTED_BASIS
+from disfit.fit.metrics import MSR_CONSTANT, VSR_CONSTANTS
 
 #: n3fit's sum-rule integration range: [1e-9, 1] (the rest below 1e-9 is neglected)
 SUMRULE_XMIN = 1e-9
@@ -158,11 +159,10 @@ class ReplicaPDF:
         momentum = tf.reduce_sum(weights[0][None, :, None] * raw_sumrule, axis=1)
         number = tf.reduce_sum(weights[1][None, :, None] * raw_sumrule, axis=1)
         ones = tf.ones_like(momentum[:, 0])
+        rows = {f: FITTED_BASIS.index(f) for f in ("sng", "g", *VSR_CONSTANTS)}
         factors = {
-            "g": (1.0 - momentum[:, 0]) / momentum[:, 1],
-            "v": 3.0 / number[:, 2],
-            "v3": 1.0 / number[:, 3],
-            "v8": 3.0 / number[:, 4],
+            "g": (MSR_CONSTANT - momentum[:, rows["sng"]]) / momentum[:, rows["g"]],
+            **{f: value / number[:, rows[f]] for f, value in VSR_CONSTANTS.items()},
         }
         return tf.stack([factors.get(f, ones) for f in FITTED_BASIS], axis=1)
 

@@ -2,79 +2,27 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import os
+import logging
 import platform
-import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import integrate
-from threadpoolctl import threadpool_limits
 
 from disfit import __version__
-from disfit.errors import DisfitError
-from disfit.fit.inputs import (
-    FIT_ROTATION,
-    FITTED_BASIS,
-    FitInputs,
-    dataset_predictions,
-    load_fit_inputs,
-)
-from disfit.fit.output import EXPORT_XGRID, write_exportgrid, write_history, write_json
+from disfit.basis import FIT_ROTATION, FITTED_BASIS
+from disfit.fit.blas import fixed_blas_threads
+from disfit.fit.inputs import FitInputs, fit_inputs_from_config
+from disfit.fit.metrics import arc_lengths, dataset_chi2, integrability_numbers
 from disfit.fit.replicas import replica_seed
 from disfit.fit.train import Trainer, setup_replicas
-from disfit.theory.fktable import FK_BASIS
+from disfit.io.atomic import atomic_dir
+from disfit.io.replica import EXPORT_XGRID, write_history, write_json, write_replica_grids
 
-ARCLENGTH_FLAVOURS = ("Sigma", "g", "V", "V3", "V8")
-INTEGRABILITY_FLAVOURS = ("V", "T3", "V3", "T8", "V8")  # n3fit's order
-INTEGRABILITY_X = np.array([1e-9, 1e-8, 1e-7])
-
-
-def arc_lengths(xf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """validphys' arc lengths (≥ 4.0.7) of Σ, g, V, V3, V8 at Q0: ∫ sqrt(1 + (d(x·xf)/dx)²) over
-    three linear segments of 199 points in [1e-6, 1], Simpson's rule. `xf(x)` → (R, 14, nx)."""
-    rows = [FK_BASIS.index(f) for f in ARCLENGTH_FLAVOURS]
-    total = 0.0
-    for a, b in ((1e-6, 1e-4), (1e-4, 1e-2), (1e-2, 1.0)):
-        grid = np.linspace(a, b, 199, endpoint=False)
-        values = xf(grid)[:, rows, :] * grid  # validphys multiplies x·f by x once more
-        slope = np.diff(values, axis=-1) / ((b - a) / 199)
-        total = total + integrate.simpson(np.sqrt(1 + slope**2), x=grid[1:], axis=-1)
-    return total
-
-
-def integrability_numbers(xf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Σ_{x ∈ 1e-9, 1e-8, 1e-7} |x f(x, Q0)| of V, T3, V3, T8, V8 (postfit wants ≤ 0.5)."""
-    rows = [FK_BASIS.index(f) for f in INTEGRABILITY_FLAVOURS]
-    return np.abs(xf(INTEGRABILITY_X)[:, rows, :]).sum(axis=-1)
-
-
-def dataset_chi2(inputs: FitInputs, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """χ² against the central data with the fitting covariance: (replicas,) total and
-    (replicas, datasets) per dataset (its own diagonal block)."""
-    residual = inputs.central - predictions
-
-    def quadratic(r: np.ndarray, inv: np.ndarray) -> float:
-        # numpy's own loops on a fresh copy: BLAS would sum in an order that depends on memory
-        # alignment, i.e. on the batch, and a replica must not depend on its batch
-        r = np.array(r)
-        return float(np.einsum("i,ij,j->", r, inv, r))
-
-    total = np.zeros(len(predictions))
-    for group in inputs.groups:
-        inv = np.linalg.inv(inputs.fit_covmat[np.ix_(group, group)])
-        total += [quadratic(r, inv) for r in residual[:, group]]
-    per = np.zeros((len(predictions), len(inputs.datasets)))
-    for j, d in enumerate(inputs.datasets):
-        inv = np.linalg.inv(inputs.fit_covmat[d.rows, d.rows])
-        per[:, j] = [quadratic(r, inv) for r in residual[:, d.rows]]
-    return total, per
-
+log = logging.getLogger("disfit")
 
 def versions() -> dict[str, str]:
     import keras
@@ -82,67 +30,6 @@ def versions() -> dict[str, str]:
 
     return {"disfit": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "python": platform.python_version()}  # fmt: skip
-
-
-def find_table(folders: Sequence[Path], name: str, key: str) -> Path:
-    """The FK table `name` in one of `folders` (or their subfolders); `key` names the config
-    entry that asked for it."""
-    for folder in folders:
-        for candidate in (folder / f"{name}.parquet", *folder.glob(f"*/{name}.parquet")):
-            if candidate.is_file():
-                return candidate
-    raise DisfitError(
-        f"{key}: no FK table {name}.parquet in {', '.join(map(str, folders))}; fix the name "
-        "or make the table"
-    )
-
-
-#: BLAS threads of the fit's float64 linear algebra (covariance and t0 Cholesky factors, one QR
-#: per replica). OpenBLAS's results depend on its thread count in the last bits, so the count
-#: is fixed here, not taken from the scheduler (Snakemake sets OMP_NUM_THREADS to a job's
-#: threads, which --cores scales down): the same config gives the same replicas on any cores.
-BLAS_THREADS = 2
-
-
-def fixed_blas_threads(function: Callable) -> Callable:
-    """Run `function` with BLAS_THREADS BLAS threads (threadpoolctl), whatever the environment."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
-@fixed_blas_threads
-def fit_inputs_from_config(
-    config: Mapping[str, Any],
-    data_dir: str | Path,
-    covmat: str | Path,
-    fktable_dirs: Sequence[str | Path],
-    lagrange_dirs: Sequence[str | Path],
-) -> FitInputs:
-    """The fit's inputs as a validated config names them: datasets with their training
-    fractions, positivity and integrability sets with their λ_max, the t0 PDF."""
-    fit = config["fit"]
-    folders = [Path(d) for d in lagrange_dirs]
-    lagrange = {
-        kind: [
-            (find_table(folders, e["dataset"], f"fit.{kind}.datasets"), e["maxlambda"])
-            for e in fit[kind]["datasets"]
-        ]
-        for kind in ("positivity", "integrability")
-    }
-    t0 = None
-    if fit["t0pdfset"]:
-        from disfit.fit.t0 import t0_pdf
-        from disfit.theory.card import theory_card
-
-        t0 = t0_pdf(fit["t0pdfset"], float(theory_card(config["theory"])["Q0"]))
-    fracs = {d["dataset"]: d["frac"] for d in config["datasets"]}
-    return load_fit_inputs(data_dir, covmat, fktable_dirs, lagrange["positivity"],
-                           lagrange["integrability"], fracs, t0)  # fmt: skip
 
 
 @fixed_blas_threads
@@ -179,7 +66,7 @@ def fit_replicas(
     xf_flat = trainer.xf_flat()
     erf_tr = trainer.training(xf_flat).numpy() / max(result.ntr, 1)
     erf_vl = trainer.validation(xf_flat).numpy() / max(trainer.validation.npoints, 1)
-    predictions = np.array([dataset_predictions(inputs, f) for f in fitted(inputs.xgrid)])
+    predictions = np.array([inputs.predictions(f) for f in fitted(inputs.xgrid)])
     total, per_dataset = dataset_chi2(inputs, predictions)
     arcs = arc_lengths(xf)
     integ = integrability_numbers(xf)
@@ -188,10 +75,6 @@ def fit_replicas(
     done = time.perf_counter()
     out = []
     for r, k in enumerate(replicas):
-        final = Path(outdir) / f"replica_{k}"
-        folder = Path(outdir) / f".replica_{k}.tmp"  # renamed when complete
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
         never = result.best_epoch[r] < 0
         content = {
             "preprocessing": [
@@ -230,12 +113,11 @@ def fit_replicas(
                 for j, d in enumerate(inputs.datasets)
             },
         }
-        write_exportgrid(folder, export[r], inputs.q0, {"replica": int(k)})
-        history = [h for h in result.history if h["epoch"] <= result.stop_epoch[r] + 1]
-        write_history(folder, history, r)
-        write_json(folder, content)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(folder, final)
+        with atomic_dir(Path(outdir) / f"replica_{k}") as folder:  # complete or absent
+            write_replica_grids(folder, export[r], inputs.q0, {"replica": int(k)})
+            history = [h for h in result.history if h["epoch"] <= result.stop_epoch[r] + 1]
+            write_history(folder, history, r)
+            write_json(folder, content)
         out.append(content)
     return out
 
@@ -244,3 +126,42 @@ def describe(content: Mapping[str, Any]) -> str:
     return json.dumps(
         {k: content[k] for k in ("replica", "chi2", "erf_tr", "erf_vl", "best_epoch")}
     )
+
+
+def fit_batch(
+    config: Mapping[str, Any],
+    data_dir: Path,
+    covmat: Path,
+    fktables: Sequence[Path],
+    positivity: Path | None,
+    integrability: Path | None,
+    replicas: Sequence[int],
+    outdir: Path,
+    interactive: bool = False,
+) -> list[dict[str, Any]]:
+    """`disfit fit`: read the inputs, fit `replicas` together with a progress bar (on a
+    terminal) or a log line every 500 epochs (in a log file, from which Snakemake's disfit
+    logger draws its bar), and write their folders."""
+    fit = config["fit"]
+    inputs = fit_inputs_from_config(config, data_dir, covmat, fktables, positivity, integrability)
+    log.info("fit of %d points, replicas %s", inputs.ndata, list(replicas))
+    label = f"replicas {replicas[0]}-{replicas[-1]}"
+    if interactive:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn(label), BarColumn(), TextColumn("epoch {task.completed}/{task.total}"))
+        with Progress(*columns, TimeRemainingColumn()) as bar:
+            task = bar.add_task("fit", total=fit["epochs"])
+            results = fit_replicas(
+                inputs, fit, replicas, outdir, lambda done, _: bar.update(task, completed=done)
+            )
+    else:
+
+        def progress(done: int, total: int) -> None:
+            if done % 500 == 0 or done == total:
+                log.info("%s: epoch %d/%d", label, done, total)
+
+        results = fit_replicas(inputs, fit, replicas, outdir, progress)
+    for content in results:
+        log.info(describe(content))
+    return results

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from disfit.basis import FLAVOUR_PIDS, NFL, evolution_basis
 from disfit.errors import DisfitError
-from disfit.fit.output import EVOLUTION_FILE, read_exportgrid
-from disfit.theory.fktable import FLAVOUR_PIDS, NFL, evolution_basis
+from disfit.io.lhapdf import read_member
+from disfit.io.replica import EVOLUTION_FILE, read_replica_grid, replica_folders
 
 
 def _interpolator(x: np.ndarray, xf: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
@@ -21,8 +22,6 @@ def _interpolator(x: np.ndarray, xf: np.ndarray) -> Callable[[np.ndarray], np.nd
 
 def lhapdf_member_at_q0(folder: Path, q0: float) -> tuple[np.ndarray, np.ndarray]:
     """(x, x·f (14 flavour PIDs, nx)) of member 0 of an lhagrid1 set at its node Q = q0."""
-    from disfit.evolve.lhapdf import read_member
-
     dat = sorted(folder.glob("*_0000.dat"))
     if not dat:
         raise DisfitError(
@@ -44,9 +43,9 @@ def t0_pdf(path: str | Path, q0: float) -> Callable[[np.ndarray], np.ndarray]:
     path = Path(path)
     if not path.is_dir():
         raise DisfitError(f"fit.t0pdfset: {path} is not a folder (an LHAPDF set or a disfit fit)")
-    replicas = sorted(path.glob(f"replica_*/{EVOLUTION_FILE}"))
+    replicas = [folder / EVOLUTION_FILE for _, folder in replica_folders(path)]
     if replicas:
-        grids = [read_exportgrid(p) for p in replicas]
+        grids = [read_replica_grid(p) for p in replicas]
         x = grids[0][0]
         return _interpolator(x, np.mean([g[1] for g in grids], axis=0))
     x, xf = lhapdf_member_at_q0(path, q0)

@@ -21,7 +21,7 @@ from disfit.errors import DisfitError
 from disfit.fit.inputs import FitInputs
 from disfit.fit.model import Architecture, ReplicaPDF, replica_matvec, tiled
 from disfit.fit.replicas import pseudodata, replica_seed, training_masks
-from disfit.theory.fktable import OPERATIONS
+from disfit.observables import OPERATIONS
 
 #: n3fit: the Lagrange multipliers grow every 100 epochs; the χ² history is kept as often
 PUSH_EACH = 100

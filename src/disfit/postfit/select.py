@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,15 +14,16 @@ import numpy as np
 import pyarrow as pa
 
 from disfit.errors import DisfitError
-from disfit.fit.output import (
+from disfit.io.atomic import atomic_dir
+from disfit.io.replica import (
     EVOLUTION_FILE,
     FLAVOUR_FILE,
     JSON_FILE,
-    read_exportgrid,
     read_json,
-    write_exportgrid,
+    read_replica_grid,
+    replica_folders,
+    write_replica_grids,
 )
-from disfit.io import atomic_dir
 from disfit.postfit.vetoes import determine_vetoes
 
 log = logging.getLogger("disfit")
@@ -34,11 +34,7 @@ REQUIRED_KEYS = ("chi2", "arc_lengths", "integrability", "pos_state")
 def read_replicas(fit_dir: Path) -> tuple[list[int], list[dict[str, Any]], dict[int, str]]:
     """(replica numbers, JSON contents, {replica: why skipped}) of the replica folders in
     `fit_dir`, in replica order; unreadable or incomplete replicas are skipped with a reason."""
-    found = sorted(
-        (int(m.group(1)), p)
-        for p in fit_dir.glob("replica_*")
-        if (m := re.fullmatch(r"replica_(\d+)", p.name))
-    )
+    found = replica_folders(fit_dir)
     numbers, contents, skipped = [], [], {}
     for k, folder in found:
         try:
@@ -47,7 +43,7 @@ def read_replicas(fit_dir: Path) -> tuple[list[int], list[dict[str, Any]], dict[
             if missing:
                 raise DisfitError(f"{folder / JSON_FILE}: lacks {missing}")
             for name in (EVOLUTION_FILE, FLAVOUR_FILE):
-                read_exportgrid(folder / name)
+                read_replica_grid(folder / name)
         except DisfitError as exc:
             skipped[k] = str(exc)
             log.warning("replica %d skipped: %s", k, exc)
@@ -97,8 +93,8 @@ def postfit(
             target.mkdir()
             for name in (EVOLUTION_FILE, FLAVOUR_FILE, JSON_FILE):
                 shutil.copyfile(source / name, target / name)
-            grids.append(read_exportgrid(source / EVOLUTION_FILE)[1])
-        write_exportgrid(tmp / "replica_0", np.mean(grids, axis=0), q0,
+            grids.append(read_replica_grid(source / EVOLUTION_FILE)[1])
+        write_replica_grids(tmp / "replica_0", np.mean(grids, axis=0), q0,
                          {"replica": 0, "mean_of": selected})  # fmt: skip
         (tmp / "veto_count.json").write_text(json.dumps(summary, indent=1) + "\n")
         columns = {"replica": pa.array(numbers, pa.int64())}
@@ -109,3 +105,11 @@ def postfit(
     log.info("postfit: %d of %d replicas pass, %d selected → %s", len(passing), len(numbers),
              len(selected), outdir)  # fmt: skip
     return summary
+
+
+def postfit_from_config(config: Mapping[str, Any], fit_dir: Path, outdir: Path) -> dict[str, Any]:
+    """`disfit postfit` with the config's postfit settings and the theory's Q0."""
+    from disfit.theory.card import theory_card
+
+    q0 = float(theory_card(config["theory"])["Q0"])
+    return postfit(fit_dir, outdir, config["postfit"], q0)

@@ -15,14 +15,23 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from disfit.basis import FIT_ROTATION, FLAVOUR_PIDS
+from disfit.constraints import positivity_x
 from disfit.errors import DisfitError
-from disfit.evolve.operator import xf_on
-from disfit.fit.inputs import FIT_ROTATION, dataset_predictions
-from disfit.fit.output import EVOLUTION_FILE, FLAVOUR_FILE, read_exportgrid, read_json
-from disfit.fit.runner import dataset_chi2, fit_inputs_from_config
-from disfit.io import atomic_dir
+from disfit.fit.inputs import fit_inputs_from_config
+from disfit.fit.metrics import dataset_chi2, momentum_integral
+from disfit.io.atomic import atomic_dir
+from disfit.io.datatable import read_dataset
+from disfit.io.lhapdf import read_set
+from disfit.io.replica import (
+    EVOLUTION_FILE,
+    FLAVOUR_FILE,
+    read_json,
+    read_replica_grid,
+    replica_folders,
+)
+from disfit.lhapdf.operator import xf_on
 from disfit.report import figures
-from disfit.theory.fktable import FLAVOUR_PIDS
 
 log = logging.getLogger("disfit")
 
@@ -35,7 +44,7 @@ _SECTIONS = [
 
 
 def _members(postfit_dir: Path) -> list[Path]:
-    folders = sorted(postfit_dir.glob("replica_*"), key=lambda p: int(p.name.split("_")[1]))
+    folders = [folder for _, folder in replica_folders(postfit_dir)]
     if len(folders) < 2:
         raise DisfitError(f"{postfit_dir}: no selected replicas; run postfit first")
     return folders
@@ -116,24 +125,25 @@ def make_report(
     data_dir: str | Path,
     covmat: str | Path,
     fktable_dirs: Sequence[str | Path],
-    lagrange_dirs: Sequence[str | Path],
+    positivity_dir: str | Path | None,
+    integrability_dir: str | Path | None,
     lhapdf_dir: str | Path | None = None,
     benchmarks: str | Path | None = None,
 ) -> dict[str, Any]:
     """Write outdir/index.html and outdir/figures/*.png; return the numbers shown."""
-    from disfit.data.commondata import read_dataset
-
     postfit_dir, outdir = Path(postfit_dir), Path(outdir)
     folders = _members(postfit_dir)
     veto = json.loads((postfit_dir / "veto_count.json").read_text())
     contents = [read_json(f) for f in folders[1:]]
-    xgrid, _, meta = read_exportgrid(folders[0] / FLAVOUR_FILE)
-    flavour = np.stack([read_exportgrid(f / FLAVOUR_FILE)[1] for f in folders])
-    evolution = np.stack([read_exportgrid(f / EVOLUTION_FILE)[1] for f in folders])
-    inputs = fit_inputs_from_config(config, data_dir, covmat, fktable_dirs, lagrange_dirs)
+    xgrid, _, meta = read_replica_grid(folders[0] / FLAVOUR_FILE)
+    flavour = np.stack([read_replica_grid(f / FLAVOUR_FILE)[1] for f in folders])
+    evolution = np.stack([read_replica_grid(f / EVOLUTION_FILE)[1] for f in folders])
+    inputs = fit_inputs_from_config(
+        config, data_dir, covmat, fktable_dirs, positivity_dir, integrability_dir
+    )
     fitted = np.einsum("kf,rfa->rka", np.linalg.pinv(FIT_ROTATION), evolution)
     xf_fit = xf_on(inputs.xgrid, xgrid, fitted)  # (R+1, 8, nx) on the fit's x grid
-    predictions = dataset_predictions(inputs, xf_fit)
+    predictions = inputs.predictions(xf_fit)
     total, per = dataset_chi2(inputs, predictions)
     names = [d.name for d in inputs.datasets]
     ndata = np.array([d.ndata for d in inputs.datasets])
@@ -251,16 +261,12 @@ def make_report(
 
 def _positivity_x(npoints: int) -> np.ndarray:
     """The x of the positivity points (NNPDF's 20 points), else the point index."""
-    from disfit.theory.coefficients import positivity_x
-
     x = positivity_x()
     return x if len(x) == npoints else np.arange(1, npoints + 1, dtype=float)
 
 
 def _lhapdf_section(page: _Page, lhapdf_dir: Path) -> list[float]:
     """PDFs at REPORT_Q from the LHAPDF set and its momentum sum rule per member."""
-    from disfit.evolve.lhapdf import momentum_integral, read_set
-
     sets = [p for p in lhapdf_dir.iterdir() if p.is_dir() and p.name != "exportgrids"]
     if len(sets) != 1:
         raise DisfitError(f"{lhapdf_dir}: expected one LHAPDF set folder, found {len(sets)}")

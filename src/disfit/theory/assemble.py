@@ -7,36 +7,31 @@ prediction_d = Σ FK · x f(x, Q0) in n3fit's convention.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from disfit import __version__
+from disfit.basis import FK_BASIS, NFL, eko_row
+from disfit.constraints import (
+    INTEGRABILITY,
+    INTEGRABILITY_TABLE_X,
+    POSITIVITY_PDFS,
+    POSITIVITY_Q2,
+    POSITIVITY_STRUCTURE_FUNCTIONS,
+    positivity_x,
+)
 from disfit.errors import DisfitError
-from disfit.theory.fktable import FK_BASIS, NFL, FKTable
+from disfit.io.coefficients import load_coefficients
+from disfit.io.fktable import FKTable, write_fktable
+from disfit.theory.card import theory_card, theory_id
+from disfit.theory.evolution import load_operators, strong_coupling, theory_patches
 from disfit.theory.qgrid import Patch, interpolate
 
-#: operator-only positivity sets: x·f of one PDG flavour at Q² = 5 GeV² (NNPDF_POS_*_40)
-POSITIVITY_PDFS = {
-    "NNPDF_POS_UP_40": 2,
-    "NNPDF_POS_ANTI_UP_40": -2,
-    "NNPDF_POS_DOWN_40": 1,
-    "NNPDF_POS_ANTI_DOWN_40": -1,
-    "NNPDF_POS_STRANGE_40": 3,
-    "NNPDF_POS_ANTI_STRANGE_40": -3,
-    "NNPDF_POS_GLUON_40": 21,
-}
-#: integrability sets: x·f of one evolution-basis flavour at x = 1e-9 and Q0
-INTEGRABILITY = {
-    "NNPDF_INTEG_XV_40": "V",
-    "NNPDF_INTEG_XV3_40": "V3",
-    "NNPDF_INTEG_XV8_40": "V8",
-    "NNPDF_INTEG_XT3_40": "T3",
-    "NNPDF_INTEG_XT8_40": "T8",
-}
-INTEGRABILITY_X = 1e-9
-
+log = logging.getLogger("disfit")
 
 class OperatorAt:
     """Evolution operators at any Q² ≥ Q0² from the eko nodes, cached per Q²."""
@@ -53,8 +48,6 @@ class OperatorAt:
     @classmethod
     def from_eko(cls, card: Mapping[str, Any], paths: Sequence) -> tuple[OperatorAt, np.ndarray]:
         """Operators of a theory's eko files (its parts), and their x grid."""
-        from disfit.theory.evolution import load_operators, theory_patches
-
         nodes, operators, xgrid = load_operators(paths)
         return cls(nodes, operators, theory_patches(card)), xgrid
 
@@ -123,12 +116,11 @@ def positivity_pdf_fktable(
 ) -> FKTable:
     """x·f of PDG flavour `pid` at (xs, q2): the operator alone, interpolated in x by eko's
     own interpolation basis."""
-    from eko import basis_rotation
     from eko.interpolation import InterpolatorDispatcher, XGrid
 
     dispatcher = InterpolatorDispatcher(XGrid(xgrid, log=True), 4)
     weights = np.asarray(dispatcher.get_interpolation(np.asarray(xs, dtype=float)))
-    row = list(basis_rotation.flavor_basis_pids).index(pid)
+    row = eko_row(pid)
     operator = operator_at(q2)[row]  # (x_out, FK flavour, x_in)
     fk = np.einsum("di,ikj->dkj", weights, operator) * np.asarray(xs)[:, None, None] / xgrid
     active = np.any(fk != 0, axis=(0, 2))
@@ -138,11 +130,44 @@ def positivity_pdf_fktable(
 
 
 def integrability_fktable(name: str, card: Mapping[str, Any], theory_id: str) -> FKTable:
-    """x·f of one evolution flavour at x = 1e-9 and Q0: a one-point table, no evolution."""
+    """x·f of one evolution flavour at INTEGRABILITY_TABLE_X and Q0: a one-point table, no
+    evolution."""
     if name not in INTEGRABILITY:
         raise DisfitError(f"{name}: not an integrability set ({', '.join(INTEGRABILITY)})")
     active = np.array([f == INTEGRABILITY[name] for f in FK_BASIS])
     provenance = _provenance(card, theory_id, "integrability")
     return FKTable(
-        name, np.array([INTEGRABILITY_X]), active, np.ones((1, 1, 1)), card["Q0"], provenance
+        name, np.array([INTEGRABILITY_TABLE_X]), active, np.ones((1, 1, 1)), card["Q0"], provenance
     )
+
+
+def assemble_fktable(
+    theory: Mapping[str, Any], coefficients: Path, eko: Sequence[Path], out: Path
+) -> None:
+    """`disfit theory fktable`: one FK table from its yadism coefficients and the eko parts."""
+    card = theory_card(theory)
+    arrays, meta = load_coefficients(coefficients)
+    at, _ = OperatorAt.from_eko(card, eko)
+    kind = "positivity" if meta["fktable"] in POSITIVITY_STRUCTURE_FUNCTIONS else "data"
+    fk = fktable_from_coefficients(
+        meta["fktable"], arrays, card, at, strong_coupling(card), theory_id(theory), kind
+    )
+    write_fktable(fk, out)
+    log.info("%s: FK table of %d points, %d flavours → %s", fk.name, fk.ndata, fk.active.sum(), out)
+
+
+def constraint_fktables(
+    theory: Mapping[str, Any], eko: Sequence[Path], positivity: Path, integrability: Path
+) -> None:
+    """`disfit theory constraints`: the positivity x·f tables (the operator alone) into
+    `positivity` and the integrability tables into `integrability`."""
+    card = theory_card(theory)
+    at, xgrid = OperatorAt.from_eko(card, eko)
+    tid = theory_id(theory)
+    for name, pid in POSITIVITY_PDFS.items():
+        fk = positivity_pdf_fktable(name, pid, positivity_x(), POSITIVITY_Q2, xgrid, card, at, tid)
+        write_fktable(fk, positivity / f"{name}.parquet")
+    for name in INTEGRABILITY:
+        write_fktable(integrability_fktable(name, card, tid), integrability / f"{name}.parquet")
+    log.info("%d positivity x·f tables → %s, %d integrability tables → %s", len(POSITIVITY_PDFS),
+             positivity, len(INTEGRABILITY), integrability)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from disfit.config import with_defaults
 from disfit.errors import DisfitError
 
 ORDERS = {"LO": 0, "NLO": 1, "NNLO": 2}
@@ -25,14 +26,12 @@ def theory_card(config: Mapping[str, Any]) -> dict[str, Any]:
     import nnpdf_data
     from nnpdf_data.theory import DEPRECATED_KEYS, TheoryCard
 
-    config = dict(config)
-    path = (
-        Path(nnpdf_data.__file__).parent / "theory_cards" / f"{config.get('card', 40000000)}.yaml"
-    )
+    config = with_defaults("theory", config)
+    path = Path(nnpdf_data.__file__).parent / "theory_cards" / f"{config['card']}.yaml"
     if not path.is_file():
         raise DisfitError(f"config key theory.card: no theory card {path.name} in nnpdf_data")
     raw = yaml.safe_load(path.read_text())
-    raw["FNS"] = config.get("scheme", "ZM-VFNS")
+    raw["FNS"] = config["scheme"]
     if raw["FNS"] != "ZM-VFNS":
         raise DisfitError("config key theory.scheme: only ZM-VFNS is available (see docs)")
     if "order" in config:
@@ -61,11 +60,12 @@ def theory_card(config: Mapping[str, Any]) -> dict[str, Any]:
 def theory_id(config: Mapping[str, Any]) -> str:
     """Short content hash of everything that shapes the FK tables: the resolved theory card, the
     x grid and the Q² node spacing. Recorded in every FK table; names the shipped tables."""
+    config = with_defaults("theory", config)
     blob = json.dumps(
         {
             "card": theory_card(config),
-            "xgrid": [int(config.get("xgrid_points", 50)), float(config.get("xgrid_min", 2e-7))],
-            "node_ratio": float(config.get("node_ratio", 1.3)),
+            "xgrid": [int(config["xgrid_points"]), float(config["xgrid_min"])],
+            "node_ratio": float(config["node_ratio"]),
         },
         sort_keys=True,
         default=str,
@@ -77,9 +77,8 @@ def xgrid(config: Mapping[str, Any]) -> np.ndarray:
     """The FK x grid: eko.interpolation.lambertgrid(n, xmin), NNPDF's DIS grid by default."""
     from eko.interpolation import lambertgrid
 
-    return np.asarray(
-        lambertgrid(int(config.get("xgrid_points", 50)), float(config.get("xgrid_min", 2e-7)))
-    )
+    config = with_defaults("theory", config)
+    return np.asarray(lambertgrid(int(config["xgrid_points"]), float(config["xgrid_min"])))
 
 
 def thresholds(card: Mapping[str, Any]) -> list[float]:

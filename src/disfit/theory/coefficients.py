@@ -17,23 +17,13 @@ from typing import Any
 import numpy as np
 import yaml
 
+from disfit.constraints import POSITIVITY_Q2, POSITIVITY_STRUCTURE_FUNCTIONS, positivity_x
+from disfit.data.commondata import resolve_metadata
 from disfit.errors import DisfitError
-from disfit.io import atomic_path
+from disfit.io.coefficients import save_coefficients
+from disfit.theory.card import theory_card, theory_id, xgrid
 
-#: positivity observables: (observable, charge) at Q² = 5 GeV² on the 20 standard x points
-POSITIVITY_OBSERVABLES = {
-    "NNPDF_POS_F2U_40": ("F2_light", "up"),
-    "NNPDF_POS_F2D_40": ("F2_light", "down"),
-    "NNPDF_POS_F2S_40": ("F2_light", "strange"),
-    "NNPDF_POS_FLL_40": ("FL_light", "all"),
-}
-POSITIVITY_Q2 = 5.0
-
-
-def positivity_x() -> np.ndarray:
-    """NNPDF's 20 positivity x points: 10 log-spaced in [5e-7, 0.1], 10 linear in (0.1, 0.9]."""
-    return np.concatenate([np.geomspace(5e-7, 0.1, 10), np.linspace(0.1, 0.9, 11)[1:]])
-
+log = logging.getLogger("disfit")
 
 @functools.cache
 def catalog() -> dict[str, dict[str, Any]]:
@@ -45,8 +35,8 @@ def observables_card(
     fktable: str, points: Sequence[Mapping[str, float]], xgrid: np.ndarray
 ) -> dict[str, Any]:
     """The yadism observables runcard of `fktable` for the given (x, Q2, y) points."""
-    if fktable in POSITIVITY_OBSERVABLES:
-        observable, charge = POSITIVITY_OBSERVABLES[fktable]
+    if fktable in POSITIVITY_STRUCTURE_FUNCTIONS:
+        observable, charge = POSITIVITY_STRUCTURE_FUNCTIONS[fktable]
         spec = {"process": "EM", "projectile": "electron", "target": "proton", "charge": charge}
     elif fktable in catalog():
         spec = dict(catalog()[fktable])
@@ -95,36 +85,12 @@ def run_yadism(theory: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str, 
     }
 
 
-def save_coefficients(path: str | Path, arrays: Mapping[str, np.ndarray], **meta: Any) -> None:
-    """Write coefficient arrays (npz) atomically; `meta` goes in as a JSON string."""
-    import json
-
-    with atomic_path(path) as tmp, open(tmp, "wb") as stream:
-        np.savez_compressed(stream, meta=np.array(json.dumps(meta)), **arrays)
-
-
-def load_coefficients(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    import json
-
-    try:
-        with np.load(path) as content:
-            arrays = {k: content[k] for k in content.files if k != "meta"}
-            meta = json.loads(str(content["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
-        raise DisfitError(
-            f"{path}: not a disfit coefficient file ({exc}); rerun the theory"
-        ) from None
-    return arrays, meta
-
-
 def dataset_fktable_points(name: str, variant: str | None) -> dict[str, list[dict[str, float]]]:
     """Kinematics (x, Q2, y) of every point of each FK table of a dataset, before cuts.
 
     A RATIO-like dataset gives all its points to every operand; within an operand the points
     are split over its FK tables in order, by the tables' sizes.
     """
-    from disfit.data.commondata import resolve_metadata
-
     metadata = resolve_metadata(name, variant)
     kin = metadata.load_kinematics()
     columns = {c[0] if isinstance(c, tuple) else c: c for c in kin.columns}
@@ -154,3 +120,33 @@ def dataset_fktable_points(name: str, variant: str | None) -> dict[str, list[dic
                 f"its data {len(points)}"
             )
     return result
+
+
+def fktable_datasets(datasets: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, str | None]]:
+    """{FK table: (dataset, variant)} of the configured `datasets`, from their metadata."""
+    return {
+        fk: (d["dataset"], d["variant"])
+        for d in datasets
+        for operand in resolve_metadata(d["dataset"], d["variant"]).theory.FK_tables
+        for fk in operand
+    }
+
+
+def fktable_points(fktable: str, datasets: Sequence[Mapping[str, Any]]) -> list[dict[str, float]]:
+    """The (x, Q2, y) points of an FK table: a positivity structure function's grid, or the
+    kinematics of the configured dataset that uses it."""
+    if fktable in POSITIVITY_STRUCTURE_FUNCTIONS:
+        return [{"x": float(x), "Q2": POSITIVITY_Q2, "y": 1.0} for x in positivity_x()]
+    owners = fktable_datasets(datasets)
+    if fktable not in owners:
+        raise DisfitError(f"FK table {fktable}: no configured dataset uses it")
+    return dataset_fktable_points(*owners[fktable])[fktable]
+
+
+def compute_coefficients(config: Mapping[str, Any], fktable: str, out: Path) -> None:
+    """yadism's coefficient functions of `fktable` for the config's theory (and datasets)."""
+    card = theory_card(config["theory"])
+    points = fktable_points(fktable, config.get("datasets", []))
+    log.info("%s: yadism on %d points (%s)", fktable, len(points), card["FNS"])
+    arrays = run_yadism(card, observables_card(fktable, points, xgrid(config["theory"])))
+    save_coefficients(out, arrays, fktable=fktable, theory_id=theory_id(config["theory"]))

@@ -7,22 +7,24 @@ FK table contracts them with x·f at Q0 in the 14-flavour FK basis.
 
 from __future__ import annotations
 
-import functools
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from disfit.basis import eko_evolution_to_flavour
 from disfit.errors import DisfitError
-from disfit.io import atomic_path
-from disfit.theory.qgrid import Patch, patches
+from disfit.io.atomic import atomic_path
+from disfit.theory.card import theory_card, thresholds, xgrid
+from disfit.theory.qgrid import Patch, patches, q2_nodes
+
+log = logging.getLogger("disfit")
 
 
 def theory_patches(card: Mapping[str, Any], q2max: float = 1e6) -> list[Patch]:
     """Flavour-number patches of the card's VFNS above Q0."""
-    from disfit.theory.card import thresholds
-
     return patches(card["Q0"], thresholds(card), card["nf0"], q2max, card.get("MaxNfPdf", 5))
 
 
@@ -66,19 +68,12 @@ def compute_eko(
         solve(theory, operator, tmp)
 
 
-@functools.cache
-def _flavour_to_evolution_inverse() -> np.ndarray:
-    from eko import basis_rotation
-
-    return np.linalg.inv(np.array(basis_rotation.rotate_flavor_to_evolution, dtype=float))
-
-
 def load_operators(
     paths: str | Path | Sequence[str | Path],
 ) -> tuple[list[tuple[float, int]], list[np.ndarray], np.ndarray]:
     """(nodes, operators, xgrid) from eko files (the parts of one theory's operator), sorted in
     Q²; operators E[out PDG id, x_out, in FK flavour, x_in] act on f at Q0 in the FK evolution
-    basis (disfit.theory.fktable.FK_BASIS order)."""
+    basis (disfit.basis.FK_BASIS order)."""
     import eko
 
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
@@ -96,10 +91,37 @@ def load_operators(
     if any(not np.array_equal(g, grids[0]) for g in grids):
         raise DisfitError(f"eko parts {paths} have different x grids; rerun the theory")
     items.sort(key=lambda item: item[0])
-    rinv = _flavour_to_evolution_inverse()
+    rinv = eko_evolution_to_flavour()
     nodes = [node for node, _ in items]
     operators = [np.einsum("aibj,bk->aikj", op, rinv) for _, op in items]
     return nodes, operators, grids[0]
+
+
+def fktable_nodes(config: Mapping[str, Any]) -> list[tuple[float, int]]:
+    """The eko nodes (Q², nf) of a theory's FK tables: every Q² ≥ Q0² of the configured
+    datasets and the positivity scale, thinned to theory.node_ratio per flavour patch."""
+    from disfit.constraints import POSITIVITY_Q2
+    from disfit.theory.coefficients import dataset_fktable_points
+
+    card = theory_card(config["theory"])
+    q2 = [POSITIVITY_Q2]
+    for d in config["datasets"]:
+        for points in dataset_fktable_points(d["dataset"], d["variant"]).values():
+            q2 += [p["Q2"] for p in points if p["Q2"] >= card["Q0"] ** 2]
+    all_patches = theory_patches(card)
+    nodes = q2_nodes(q2, all_patches, ratio=float(config["theory"]["node_ratio"]))
+    log.info("%d Q2 nodes for %d distinct Q2 (patches nf=%s)", len(nodes), len(set(q2)),
+             [p.nf for p in all_patches])
+    return nodes
+
+
+def compute_part(config: Mapping[str, Any], part: int, parts: int, path: Path) -> None:
+    """eko for every `parts`-th node of the FK tables' operator, from the `part`-th: the
+    operator is computed in parts, in parallel jobs."""
+    nodes = fktable_nodes(config)
+    mine = nodes[part::parts]
+    log.info("eko part %d/%d: %d of %d Q2 nodes", part + 1, parts, len(mine), len(nodes))
+    compute_eko(theory_card(config["theory"]), mine, xgrid(config["theory"]), path)
 
 
 def strong_coupling(card: Mapping[str, Any]):

@@ -1,62 +1,24 @@
-"""Export disfit FK tables as PineAPPL FK tables, so validphys and n3fit can read them."""
+"""A theory's FK tables as an NNPDF theory folder of PineAPPL tables, for validphys and n3fit."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
+from disfit.errors import DisfitError
+from disfit.io.fktable import read_fktable
+from disfit.io.pineappl import PINEAPPL_SUFFIX, write_pineappl_fktable
 
-from disfit.io import atomic_path
-from disfit.theory.fktable import FK_PIDS, FKTable
+log = logging.getLogger("disfit")
 
 
-def write_pineappl_fktable(
-    fktable: FKTable,
-    path: str | Path,
-    bin_normalizations: np.ndarray | None = None,
-    proton_pid: int = 2212,
-) -> None:
-    """Write `fktable` as a DIS PineAPPL FK table (evolution basis, one convolution).
-
-    PineAPPL's convention is obs = Σ fk · f / bin normalisation, so the n3fit table (which
-    multiplies x·f) is multiplied by x and by the normalisations (1 unless given).
-    """
-    from pineappl.boc import BinsWithFillLimits, Channel, Kinematics, Order, ScaleFuncForm, Scales
-    from pineappl.convolutions import Conv, ConvType
-    from pineappl.fk_table import FkTable
-    from pineappl.grid import Grid
-    from pineappl.interpolation import Interp
-    from pineappl.pids import PidBasis
-    from pineappl.subgrid import ImportSubgridV1
-
-    q2 = float(fktable.q0) ** 2
-    xgrid = np.asarray(fktable.xgrid, dtype=float)
-    pids = [pid for pid, a in zip(FK_PIDS, fktable.active, strict=True) if a]
-    ndata = fktable.ndata
-    norms = np.ones(ndata) if bin_normalizations is None else np.asarray(bin_normalizations)
-    values = fktable.values * xgrid * norms[:, None, None]
-    bins = BinsWithFillLimits.from_limits_and_normalizations(
-        [[(float(i), float(i + 1))] for i in range(ndata)], [float(n) for n in norms]
-    )
-    grid = Grid(
-        PidBasis.Evol,
-        [Channel([([pid], 1.0)]) for pid in pids],
-        [Order(0, 0, 0, 0, 0)],
-        bins,
-        [Conv(ConvType(polarized=False, time_like=False), proton_pid)],
-        # interpolation specs are required but unused by imported subgrids: (Q2, x)
-        [Interp(min(0.5 * q2, 1.0), max(2.0 * q2, 1e8)), Interp(min(xgrid.min(), 1e-7), 1.0)],
-        [Kinematics.Scale(0), Kinematics.X(0)],
-        Scales(ScaleFuncForm.Scale(0), ScaleFuncForm.Scale(0), ScaleFuncForm.NoScale(0)),
-    )
-    nodes = [[q2], [float(x) for x in xgrid]]
-    for d in range(ndata):
-        for c in range(len(pids)):
-            subgrid = ImportSubgridV1(np.ascontiguousarray(values[d, c][np.newaxis, :]), nodes)
-            grid.set_subgrid(0, d, c, subgrid.into())
-    fk = FkTable(grid)
-    fk.set_metadata("disfit_name", fktable.name)
-    for key, value in fktable.provenance.items():
-        fk.set_metadata(f"disfit_{key}", str(value))
-    with atomic_path(path) as tmp:
-        fk.write_lz4(str(tmp))
+def export_theory(folders: Sequence[Path], out: Path) -> None:
+    """Every FK table in `folders` as out/fastkernel/<name>.pineappl.lz4."""
+    paths = sorted(p for folder in folders for p in folder.glob("*.parquet"))
+    if not paths:
+        raise DisfitError(f"no FK tables (*.parquet) in {', '.join(map(str, folders))}")
+    for path in paths:
+        fk = read_fktable(path)
+        write_pineappl_fktable(fk, out / "fastkernel" / f"{fk.name}{PINEAPPL_SUFFIX}")
+    log.info("exported %d FK tables → %s", len(paths), out / "fastkernel")

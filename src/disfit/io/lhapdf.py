@@ -1,5 +1,5 @@
-"""LHAPDF6 sets (`Format: lhagrid1`): the `.info` file, one `.dat` file per member, a reader, and
-n3fit-style `.exportgrid` files of the Q0 grids for users who evolve elsewhere."""
+"""LHAPDF6 sets (`Format: lhagrid1`): the `.info` file, one `.dat` file per member, and a reader
+(the t0 PDF, the report and the tests read sets with it)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from disfit.basis import lhapdf_pids
 from disfit.errors import DisfitError
-from disfit.theory.fktable import FLAVOUR_PIDS
-
-#: n3fit's exportgrid columns (PDG: −6 … −1, 21, 1 … 6, 22)
-EXPORTGRID_LABELS = ("TBAR", "BBAR", "CBAR", "SBAR", "UBAR", "DBAR", "GLUON",
-                     "D", "U", "S", "C", "B", "T", "PHT")  # fmt: skip
-EXPORTGRID_PIDS = (-6, -5, -4, -3, -2, -1, 21, 1, 2, 3, 4, 5, 6, 22)
-
-
-def lhapdf_pids(nf_max: int) -> list[int]:
-    """The flavours a set lists: quarks up to `nf_max` and the gluon, in LHAPDF's order."""
-    return [*range(-nf_max, 0), 21, *range(1, nf_max + 1)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,22 +95,6 @@ def set_info(
     }
 
 
-def write_exportgrid(
-    path: Path, replica: int, q0: float, xgrid: np.ndarray, xf: np.ndarray
-) -> None:
-    """n3fit's `.exportgrid` (YAML): x·f at Q0, columns EXPORTGRID_LABELS; `xf` is (14, nx) in
-    FLAVOUR_PIDS order."""
-    order = [FLAVOUR_PIDS.index(pid) for pid in EXPORTGRID_PIDS]
-    content = {
-        "replica": replica,
-        "q20": q0**2,
-        "xgrid": [float(x) for x in xgrid],
-        "labels": list(EXPORTGRID_LABELS),
-        "pdfgrid": [[float(v) for v in row] for row in xf[order].T],
-    }
-    path.write_text(yaml.safe_dump(content, default_flow_style=None, width=200))
-
-
 @dataclasses.dataclass(frozen=True)
 class LHAPDFSet:
     """A set read back: its info and, per member, its subgrids."""
@@ -150,20 +124,6 @@ class LHAPDFSet:
                 return sub.xgrid, out
         raise DisfitError(f"Q = {q} GeV is outside set {self.name} ({self.info['QMin']}-"
                           f"{self.info['QMax']} GeV)")  # fmt: skip
-
-    def momentum(self, member: int, q: float) -> float:
-        """∫ Σ_i x f_i dx at scale q: a cubic spline in ln x through the knots."""
-        xgrid, values = self.xfx(member, q)
-        return momentum_integral(xgrid, values)
-
-
-def momentum_integral(xgrid: np.ndarray, xf: np.ndarray) -> float:
-    """∫ Σ_i x f_i dx of x·f (flavours, nx) on `xgrid`: a cubic spline in ln x."""
-    from scipy.interpolate import CubicSpline
-
-    logx = np.log(xgrid)
-    return float(CubicSpline(logx, xf.sum(axis=0) * xgrid).integrate(logx[0], logx[-1]))
-
 
 def read_member(path: Path) -> list[Subgrid]:
     """The subgrids of one lhagrid1 member file (PDG id 0 read as the gluon, 21)."""

@@ -1,35 +1,37 @@
-"""A replica's outputs, one folder each: x·f at Q0 on n3fit's 196-point export grid (evolution
-and flavour bases), the replica JSON with n3fit's keys, and the χ² history."""
+"""A replica's folder, `replica_<k>/`: x·f at Q0 on n3fit's 196-point export grid (evolution and
+flavour bases, Parquet), the replica JSON with n3fit's keys, and the χ² history. The fit writes
+them, postfit copies them (replica 0: the mean), the LHAPDF stage, the report and a t0 PDF read
+them."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from disfit.basis import FK_BASIS, FLAVOUR_PIDS, flavour_basis
 from disfit.errors import DisfitError
-from disfit.io import atomic_path, read_parquet, write_parquet
-from disfit.theory.fktable import EVOLUTION_ROTATION, FK_BASIS, FLAVOUR_PIDS
+from disfit.io.atomic import atomic_path
+from disfit.io.parquet import read_parquet, write_parquet
 
 SCHEMA = "disfit.exportgrid"
 SCHEMA_VERSION = 1
 HISTORY_SCHEMA = "disfit.chi2history"
 
+#: n3fit's export grid: the x values of every replica's x·f at Q0
 EXPORT_XGRID = np.loadtxt(Path(__file__).with_name("export_xgrid.txt"))
 #: replica-folder file names
 EVOLUTION_FILE, FLAVOUR_FILE = "xf_evolution.parquet", "xf_flavour.parquet"
 JSON_FILE, HISTORY_FILE = "replica.json", "chi2_history.parquet"
 
 
-def flavour_basis(xf_evolution: np.ndarray) -> np.ndarray:
-    """x·f in FLAVOUR_PIDS order from x·f in FK_BASIS order (axis −2)."""
-    return np.einsum("fe,...ea->...fa", np.linalg.inv(EVOLUTION_ROTATION), xf_evolution)
-
-
-def write_exportgrid(folder: Path, xf_evolution: np.ndarray, q0: float, meta: dict) -> None:
+def write_replica_grids(
+    folder: Path, xf_evolution: np.ndarray, q0: float, meta: dict[str, Any]
+) -> None:
     """Write x·f (14, 196) at Q0 in both bases."""
     for name, basis, values in (
         (EVOLUTION_FILE, "evolution", xf_evolution),
@@ -44,7 +46,7 @@ def write_exportgrid(folder: Path, xf_evolution: np.ndarray, q0: float, meta: di
         write_parquet(folder / name, pa.table(columns), SCHEMA, SCHEMA_VERSION, header)
 
 
-def read_exportgrid(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+def read_replica_grid(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """(x, x·f (14, nx), header) of a replica's export grid, in the basis the header names."""
     table, meta = read_parquet(path, SCHEMA, SCHEMA_VERSION, {"x": pa.float64()})
     try:
@@ -81,3 +83,12 @@ def read_json(folder: str | Path) -> dict[str, Any]:
         raise DisfitError(f"{path}: missing; refit this replica") from None
     except json.JSONDecodeError as exc:
         raise DisfitError(f"{path}: corrupt JSON ({exc}); refit this replica") from None
+
+
+def replica_folders(folder: str | Path) -> list[tuple[int, Path]]:
+    """(k, folder/replica_<k>) of every replica folder in `folder`, in replica order."""
+    return sorted(
+        (int(m.group(1)), p)
+        for p in Path(folder).glob("replica_*")
+        if p.is_dir() and (m := re.fullmatch(r"replica_(\d+)", p.name))
+    )

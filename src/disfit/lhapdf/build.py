@@ -1,11 +1,10 @@
-"""`disfit evolve`: the postfit replicas evolved with the theory's operator into an LHAPDF set,
-plus their Q0 grids as n3fit `.exportgrid` files."""
+"""`disfit lhapdf set`: the postfit replicas evolved with the theory's operator into an LHAPDF
+set, plus their Q0 grids as n3fit `.exportgrid` files."""
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,31 +12,23 @@ from typing import Any
 
 import numpy as np
 
+from disfit.basis import FLAVOUR_PIDS, flavour_basis, lhapdf_pids
 from disfit.errors import DisfitError
-from disfit.evolve.lhapdf import (
-    Subgrid,
-    lhapdf_pids,
-    set_info,
-    write_exportgrid,
-    write_info,
-    write_member,
-)
-from disfit.evolve.operator import lhapdf_qgrid, read_operator
-from disfit.fit.output import EVOLUTION_FILE, FLAVOUR_FILE, flavour_basis, read_exportgrid
-from disfit.io import atomic_dir
-from disfit.theory.fktable import FLAVOUR_PIDS
-from disfit.theory.shipped import check_operator
+from disfit.io.atomic import atomic_dir
+from disfit.io.exportgrid import write_n3fit_exportgrid
+from disfit.io.lhapdf import Subgrid, set_info, write_info, write_member
+from disfit.io.operator import read_operator
+from disfit.io.replica import EVOLUTION_FILE, FLAVOUR_FILE, read_replica_grid, replica_folders
+from disfit.lhapdf.operator import check_operator, evolve, lhapdf_qgrid
+from disfit.theory.card import theory_card, theory_id
+from disfit.theory.evolution import strong_coupling
 
 log = logging.getLogger("disfit")
 
 
 def postfit_members(postfit_dir: Path) -> tuple[list[Path], list[int]]:
     """(replica_0 … replica_N folders, the fit replica each member came from; 0 for the mean)."""
-    folders = sorted(
-        (int(m.group(1)), p)
-        for p in postfit_dir.glob("replica_*")
-        if (m := re.fullmatch(r"replica_(\d+)", p.name))
-    )
+    folders = replica_folders(postfit_dir)
     if not folders or folders[0][0] != 0:
         raise DisfitError(f"{postfit_dir}: no replica_0; run postfit first")
     try:
@@ -61,18 +52,16 @@ def evolve_set(
     name: str,
 ) -> dict[str, Any]:
     """Write outdir/<name>/ (the LHAPDF set: member 0 = the mean) and outdir/exportgrids/."""
-    from disfit.theory.evolution import strong_coupling
-
     start = time.perf_counter()
     postfit_dir, outdir = Path(postfit_dir), Path(outdir)
     folders, mc_replicas = postfit_members(postfit_dir)
     op = read_operator(operator_path)
     check_operator(Path(operator_path), op, card, theory_id)
     subgrids = lhapdf_qgrid(card)
-    grids = [read_exportgrid(f / EVOLUTION_FILE) for f in folders]
-    flavour = [read_exportgrid(f / FLAVOUR_FILE)[1] for f in folders]
+    grids = [read_replica_grid(f / EVOLUTION_FILE) for f in folders]
+    flavour = [read_replica_grid(f / FLAVOUR_FILE)[1] for f in folders]
     xgrid = grids[0][0]
-    evolved = flavour_basis(op.apply(xgrid, np.stack([g[1] for g in grids])))  # (R, T, 14, nx)
+    evolved = flavour_basis(evolve(op, xgrid, np.stack([g[1] for g in grids])))  # (R, T, 14, nx)
     # Q0 itself: the exported grid unchanged
     rows = np.concatenate([np.stack(flavour)[:, None], evolved], axis=1)
     pids = lhapdf_pids(int(card.get("MaxNfPdf", 5)))
@@ -97,7 +86,7 @@ def evolve_set(
                          "central" if member == 0 else "replica", mc)  # fmt: skip
         (tmp / "exportgrids").mkdir()
         for member, f in enumerate(flavour):
-            write_exportgrid(tmp / "exportgrids" / f"replica_{member}.exportgrid", member,
+            write_n3fit_exportgrid(tmp / "exportgrids" / f"replica_{member}.exportgrid", member,
                              float(card["Q0"]), xgrid, f)  # fmt: skip
         summary = {"set": name, "members": len(folders), "theory_id": theory_id,
                    "seconds": time.perf_counter() - start}  # fmt: skip
@@ -105,3 +94,12 @@ def evolve_set(
     log.info("LHAPDF set %s: %d members, %d Q values → %s (%.1f s)", name, len(folders),
              len(alphas), outdir / name, summary["seconds"])  # fmt: skip
     return summary
+
+
+def lhapdf_set(
+    config: Mapping[str, Any], postfit_dir: Path, operator: Path, outdir: Path
+) -> dict[str, Any]:
+    """The run's LHAPDF set, named by lhapdf.name (default: disfit_<run_name>)."""
+    name = config["lhapdf"]["name"] or f"disfit_{config['run_name']}"
+    card = theory_card(config["theory"])
+    return evolve_set(postfit_dir, operator, outdir, card, theory_id(config["theory"]), name)

@@ -1,66 +1,23 @@
-"""FK tables in n3fit's convention: prediction_d = Σ_{i,α} FK[d, i, α] · x f_i(x_α).
-
-Stored dense as (ndata, n_active_flavours, nx) over the 14-flavour evolution basis, one Parquet
-file per FK table (format in docs/formats.md).
-"""
+"""FK tables in n3fit's convention, prediction_d = Σ_{i,α} FK[d, i, α] · x f_i(x_α): the FKTable
+and its file, dense (ndata, n_active_flavours, nx) over basis.FK_BASIS, one Parquet file per
+table (docs/formats.md)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from disfit.basis import FK_BASIS, NFL
 from disfit.errors import DisfitError
-from disfit.io import read_parquet, write_parquet
+from disfit.io.parquet import read_parquet, write_parquet
 
 SCHEMA = "disfit.fktable"
 SCHEMA_VERSION = 1
-
-#: The FK-table flavour basis, in n3fit's order, with PineAPPL's evolution-basis PIDs.
-FK_BASIS = ("photon", "Sigma", "g", "V", "V3", "V8", "V15", "V24", "V35",
-            "T3", "T8", "T15", "T24", "T35")  # fmt: skip
-FK_PIDS = (22, 100, 21, 200, 203, 208, 215, 224, 235, 103, 108, 115, 124, 135)
-NFL = len(FK_BASIS)
-
-#: PDG ids of the flavour basis that pairs with FK_BASIS (LHAPDF order, photon first).
-FLAVOUR_PIDS = (22, -6, -5, -4, -3, -2, -1, 21, 1, 2, 3, 4, 5, 6)
-
-
-def _evolution_rotation() -> np.ndarray:
-    """14×14 matrix R with xf_evolution = R @ xf_flavour (FK_BASIS rows, FLAVOUR_PIDS columns)."""
-    rot = np.zeros((NFL, NFL))
-    col = {pid: i for i, pid in enumerate(FLAVOUR_PIDS)}
-    rot[FK_BASIS.index("photon"), col[22]] = 1.0
-    rot[FK_BASIS.index("g"), col[21]] = 1.0
-    for q in range(1, 7):
-        plus = {col[q]: 1.0, col[-q]: 1.0}
-        minus = {col[q]: 1.0, col[-q]: -1.0}
-        for c, v in plus.items():
-            rot[FK_BASIS.index("Sigma"), c] += v
-        for c, v in minus.items():
-            rot[FK_BASIS.index("V"), c] += v
-    # T_{n^2-1} = sum_{k<n} q_k^+ - (n-1) q_n^+, quarks ordered u, d, s, c, b, t; V likewise
-    order = (2, 1, 3, 4, 5, 6)
-    for n in range(2, 7):
-        for prefix, sign in (("T", 1.0), ("V", -1.0)):
-            row = FK_BASIS.index(f"{prefix}{n * n - 1}")
-            for k, q in enumerate(order[:n]):
-                weight = 1.0 if k < n - 1 else -(n - 1.0)
-                rot[row, col[q]] += weight
-                rot[row, col[-q]] += weight * sign
-    return rot
-
-
-EVOLUTION_ROTATION = _evolution_rotation()
-
-
-def evolution_basis(xf_flavour: np.ndarray) -> np.ndarray:
-    """x·f in FK_BASIS from x·f in FLAVOUR_PIDS order (axis -2 holds the 14 flavours)."""
-    return np.einsum("ef,...fa->...ea", EVOLUTION_ROTATION, xf_flavour)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,32 +126,3 @@ def read_fktable(path: str | Path) -> FKTable:
         q0=q0,
         provenance=meta.get("provenance", {}),
     )
-
-
-#: Dataset operations combining the FK-table operands (n3fit's `operations`).
-OPERATIONS: dict[str, Callable[..., np.ndarray]] = {
-    "NULL": lambda a: a,
-    "ADD": lambda a, b: a + b,
-    "RATIO": lambda a, b: a / b,
-    "ASY": lambda a, b: (a - b) / (a + b),
-    "SMN": lambda a, b, c, d: (a + b) / (c + d),
-    "SMT": lambda *a: sum(a),
-}
-
-
-def dataset_predictions(
-    operands: Sequence[Sequence[FKTable]], operation: str, xf: Callable[[np.ndarray], np.ndarray]
-) -> np.ndarray:
-    """Predictions of a dataset: each operand concatenates its FK tables along data, then
-    `operation` combines the operands (NULL, ADD, RATIO, ASY, SMN, SMT)."""
-    if operation not in OPERATIONS:
-        raise DisfitError(
-            f"operation {operation!r} is not supported; use one of {', '.join(OPERATIONS)}"
-        )
-    parts = [np.concatenate([fk.predict_fn(xf) for fk in operand]) for operand in operands]
-    try:
-        return OPERATIONS[operation](*parts)
-    except TypeError:
-        raise DisfitError(
-            f"operation {operation} cannot take {len(parts)} FK-table operands"
-        ) from None

@@ -1,0 +1,53 @@
+"""Arguments several commands share: the config, the fit's inputs, replica ranges."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    """--config FILE or --config-json TEXT (the part of the config the workflow passes)."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", type=Path, help="the run's config YAML")
+    source.add_argument("--config-json", help="the config as JSON (what the workflow passes)")
+
+
+def config(args: argparse.Namespace) -> dict[str, Any]:
+    """The validated config of --config or --config-json."""
+    from disfit.config import config_from_json, load_config
+
+    return load_config(args.config) if args.config else config_from_json(args.config_json)
+
+
+def add_fit_inputs(parser: argparse.ArgumentParser) -> None:
+    """The fit's inputs: data tables, covariance, FK tables, positivity/integrability tables."""
+    parser.add_argument("--data-dir", required=True, type=Path, help="folder of the data tables")
+    parser.add_argument("--covmat", required=True, type=Path)
+    parser.add_argument(
+        "--fktables", required=True, nargs="+", type=Path,
+        help="one folder of FK tables per dataset, named after it",
+    )
+    parser.add_argument("--positivity", type=Path, default=None,
+                        help="folder of the positivity sets' FK tables")
+    parser.add_argument("--integrability", type=Path, default=None,
+                        help="folder of the integrability sets' FK tables")
+
+
+def replica_numbers(text: str) -> list[int]:
+    """'3' or '1-10' → replica numbers."""
+    try:
+        first, _, last = text.partition("-")
+        numbers = list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        numbers = []
+    if not numbers or numbers[0] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give replicas as N or FIRST-LAST, from 1")
+    return numbers
+
+
+def add_parts(parser: argparse.ArgumentParser, what: str) -> None:
+    """--part/--parts of a computation split into parallel jobs."""
+    parser.add_argument("--part", type=int, default=0, help=f"which part of the {what} (from 0)")
+    parser.add_argument("--parts", type=int, default=1, help=f"parts the {what} are split into")

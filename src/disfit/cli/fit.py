@@ -1,0 +1,39 @@
+"""`disfit fit` (a batch of replicas) and `disfit postfit` (the replicas that pass)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from disfit.cli import arguments
+
+
+def _fit(args: argparse.Namespace) -> None:
+    from disfit.fit.runner import fit_batch
+
+    fit_batch(arguments.config(args), args.data_dir, args.covmat, args.fktables,
+              args.positivity, args.integrability, args.replicas, args.outdir,
+              interactive=sys.stderr.isatty())
+
+
+def _postfit(args: argparse.Namespace) -> None:
+    from disfit.postfit.select import postfit_from_config
+
+    postfit_from_config(arguments.config(args), args.fit_dir, args.outdir)
+
+
+def add_parsers(stages) -> None:
+    p = stages.add_parser("fit", help="fit a batch of replicas (TensorFlow)")
+    arguments.add_config(p)
+    arguments.add_fit_inputs(p)
+    p.add_argument("--replicas", required=True, type=arguments.replica_numbers,
+                   help="N or FIRST-LAST")
+    p.add_argument("--outdir", required=True, type=Path, help="replica_<k>/ folders go here")
+    p.set_defaults(func=_fit)
+
+    p = stages.add_parser("postfit", help="select the replicas passing the vetoes; replica 0")
+    arguments.add_config(p)
+    p.add_argument("--fit-dir", required=True, type=Path, help="folder of the replica_<k>/")
+    p.add_argument("--outdir", required=True, type=Path)
+    p.set_defaults(func=_postfit)

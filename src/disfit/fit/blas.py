@@ -1,0 +1,27 @@
+"""The BLAS threads of the fit's float64 linear algebra, fixed so that replicas never depend on
+the machine's cores."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from threadpoolctl import threadpool_limits
+
+#: BLAS threads of the fit's float64 linear algebra (covariance and t0 Cholesky factors, one QR
+#: per replica). OpenBLAS's results depend on its thread count in the last bits, so the count
+#: is fixed here, not taken from the scheduler (Snakemake sets OMP_NUM_THREADS to a job's
+#: threads, which --cores scales down): the same config gives the same replicas on any cores.
+BLAS_THREADS = 2
+
+
+def fixed_blas_threads(function: Callable) -> Callable:
+    """Run `function` with BLAS_THREADS BLAS threads (threadpoolctl), whatever the environment."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+            return function(*args, **kwargs)
+
+    return wrapper
