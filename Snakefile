@@ -21,6 +21,6 @@ include: "workflow/rules/report.smk"
 
 rule all:
     default_target: True
-    localrule: True
     input:
         all_outputs(),
+    localrule: True

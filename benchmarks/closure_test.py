@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 from fit_timing import default_inputs
 
+from disfit.basis import FIT_ROTATION, FK_BASIS
 from disfit.config import load_config
 from disfit.data.covmat import sqrt_covmat
-from disfit.fit.inputs import FIT_ROTATION, dataset_predictions
-from disfit.fit.output import EVOLUTION_FILE, read_exportgrid, read_json
-from disfit.fit.runner import dataset_chi2, fit_replicas
+from disfit.fit.metrics import dataset_chi2
+from disfit.fit.runner import fit_replicas
 from disfit.fit.t0 import t0_pdf
-from disfit.theory.fktable import FK_BASIS
+from disfit.io.replica import EVOLUTION_FILE, read_json, read_replica_grid
 
 FLAVOURS = ("Sigma", "g", "V", "V3", "T3", "T8")
 DATA_REGION = (1e-3, 0.6)
@@ -48,7 +48,7 @@ def main() -> None:
     inputs = default_inputs(config)
     truth = t0_pdf(args.truth, inputs.q0)
     fitted_truth = np.linalg.lstsq(FIT_ROTATION, truth(inputs.xgrid), rcond=None)[0]
-    exact = dataset_predictions(inputs, fitted_truth)
+    exact = inputs.predictions(fitted_truth)
     noise = sqrt_covmat(inputs.covmat) @ np.random.default_rng(args.seed).normal(size=inputs.ndata)
     level1 = dataclasses.replace(inputs, central=exact + noise)
 
@@ -58,15 +58,17 @@ def main() -> None:
 
     contents = [read_json(args.out / f"replica_{k}") for k in range(1, args.replicas + 1)]
     good = [k for k, c in enumerate(contents, 1) if c["status"] == "ok"]
-    grids = np.array([read_exportgrid(args.out / f"replica_{k}" / EVOLUTION_FILE)[1] for k in good])
-    x = read_exportgrid(args.out / f"replica_{good[0]}" / EVOLUTION_FILE)[0]
+    grids = np.array(
+        [read_replica_grid(args.out / f"replica_{k}" / EVOLUTION_FILE)[1] for k in good]
+    )
+    x = read_replica_grid(args.out / f"replica_{good[0]}" / EVOLUTION_FILE)[0]
     mean, sd = grids.mean(axis=0), grids.std(axis=0)
     fitted_mean = np.linalg.lstsq(FIT_ROTATION, mean, rcond=None)[0]
     # χ² of replica 0 (the mean) needs its predictions on the FK grid: interpolate the mean
     from scipy.interpolate import CubicSpline
 
     mean_on_grid = CubicSpline(np.log(x), fitted_mean, axis=-1)(np.log(inputs.xgrid))
-    chi2_mean = dataset_chi2(level1, dataset_predictions(inputs, mean_on_grid)[None])[0][0]
+    chi2_mean = dataset_chi2(level1, inputs.predictions(mean_on_grid)[None])[0][0]
     chi2_truth = dataset_chi2(level1, exact[None])[0][0]
     region = (x >= DATA_REGION[0]) & (x <= DATA_REGION[1])
     known = truth(x)

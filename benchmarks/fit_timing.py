@@ -23,12 +23,18 @@ RUN = Path("results/default")
 def default_inputs(config: dict):
     """The default run's fit inputs: its data tables, FK tables and the shipped theory's
     positivity and integrability tables."""
-    from disfit.fit.runner import fit_inputs_from_config
+    from disfit.fit.inputs import fit_inputs_from_config
 
     fktables = [RUN / "fktables" / d["dataset"] for d in config["datasets"]]
-    shipped = sorted(Path("resources/theory").glob("*/"))
-    return fit_inputs_from_config(config, RUN / "data", RUN / "data" / "covmat.parquet",
-                                  fktables, shipped)  # fmt: skip
+    (shipped,) = sorted(Path("resources/theory").glob("*/"))
+    return fit_inputs_from_config(
+        config,
+        RUN / "data",
+        RUN / "data" / "covmat.parquet",
+        fktables,
+        shipped / "positivity",
+        shipped / "integrability",
+    )
 
 
 def measure(replicas: int, epochs: int) -> dict:
@@ -75,20 +81,26 @@ def main() -> None:
     for size in args.sizes:
         out = subprocess.run(
             [sys.executable, __file__, "--child", str(size), "--epochs", str(args.epochs)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]))
     base = rows[0]["ms_per_replica_epoch"]
     for row in rows:
         speedup = base / row["ms_per_replica_epoch"]
-        print(f"{row['replicas']:4d} replicas: {row['ms_per_replica_epoch']:.3f} ms per "
-              f"replica-epoch ({row['replica_epochs_per_s']:.0f}/s), {speedup:.1f}x the "
-              f"1-replica rate, peak RSS {row['peak_rss_mb']:.0f} MB")  # fmt: skip
+        print(
+            f"{row['replicas']:4d} replicas: {row['ms_per_replica_epoch']:.3f} ms per "
+            f"replica-epoch ({row['replica_epochs_per_s']:.0f}/s), {speedup:.1f}x the "
+            f"1-replica rate, peak RSS {row['peak_rss_mb']:.0f} MB"
+        )
     last = rows[-1]
     projected = last["ms_per_replica_epoch"] * 1e-3 * 100 * 17000 + last["setup_s"]
-    print(f"projected 100 replicas x 17000 epochs at the {last['replicas']}-replica rate: "
-          f"{projected / 60:.1f} min (target 10 min)")  # fmt: skip
+    print(
+        f"projected 100 replicas x 17000 epochs at the {last['replicas']}-replica rate: "
+        f"{projected / 60:.1f} min (target 10 min)"
+    )
 
 
 if __name__ == "__main__":

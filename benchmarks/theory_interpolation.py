@@ -74,13 +74,17 @@ def interpolation_accuracy(
         wall = time.perf_counter() - start
         n = sum(len(p[1]) for p in parts)
         if verbose:
-            print(f"eko {label}: {n} Q² in {wall:.0f} s wall on 2 processes "
-                  f"({2 * wall / n:.1f} s per Q²)")  # fmt: skip
+            print(
+                f"eko {label}: {n} Q² in {wall:.0f} s wall on 2 processes "
+                f"({2 * wall / n:.1f} s per Q²)"
+            )
         at = OperatorAt(*load_operators([p[3] for p in parts])[:2], all_patches)
-        predictions[label] = np.concatenate([
-            fktable_from_coefficients(k, c, card, at, a_s, "bench").predict_fn(toy_xf_evolution)
-            for k, c in coefficients.items()
-        ])  # fmt: skip
+        predictions[label] = np.concatenate(
+            [
+                fktable_from_coefficients(k, c, card, at, a_s, "bench").predict_fn(toy_xf_evolution)
+                for k, c in coefficients.items()
+            ]
+        )
     assert len(q2) == 24
     return predictions["nodes"], predictions["exact"], len(nodes)
 
@@ -95,9 +99,11 @@ def main() -> None:
         args.order, args.xgrid_points, args.node_ratio
     )
     rel = np.abs(interpolated / exact - 1)
-    print(f"{args.order}, {args.xgrid_points} x points, {nodes} nodes for 24 Q²: "
-          f"max relative difference interpolated/exact = {rel.max():.2e} "
-          f"({rel.max() / 1e-4:.3f} × the 1e-4 target), median {np.median(rel):.1e}")  # fmt: skip
+    print(
+        f"{args.order}, {args.xgrid_points} x points, {nodes} nodes for 24 Q²: "
+        f"max relative difference interpolated/exact = {rel.max():.2e} "
+        f"({rel.max() / 1e-4:.3f} × the 1e-4 target), median {np.median(rel):.1e}"
+    )
 
 
 if __name__ == "__main__":

@@ -30,13 +30,21 @@ def summarise(run: Path) -> pd.DataFrame:
         bench = pd.read_csv(tsv, sep="\t")
         first = bench.iloc[0]
         rows.append(
-            {"kind": kind, "job": tsv.stem, "wall_s": first["s"], "cpu_s": first["cpu_time"],
-             "max_rss_mb": first["max_rss"]}
-        )  # fmt: skip
+            {
+                "kind": kind,
+                "job": tsv.stem,
+                "wall_s": first["s"],
+                "cpu_s": first["cpu_time"],
+                "max_rss_mb": first["max_rss"],
+            }
+        )
     table = pd.DataFrame(rows)
     return table.groupby("kind").agg(
-        jobs=("job", "count"), wall_s=("wall_s", "sum"), cpu_s=("cpu_s", "sum"),
-        max_rss_mb=("max_rss_mb", "max"))  # fmt: skip
+        jobs=("job", "count"),
+        wall_s=("wall_s", "sum"),
+        cpu_s=("cpu_s", "sum"),
+        max_rss_mb=("max_rss_mb", "max"),
+    )
 
 
 def regenerate() -> tuple[float, Path]:
@@ -48,10 +56,21 @@ def regenerate() -> tuple[float, Path]:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "snakemake", "ship_theory", "--cores", "2", "--configfile",
-         "config/config.yaml", "config/regenerate-theory.yaml"],
-        cwd=work, env=env, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "ship_theory",
+            "--cores",
+            "2",
+            "--configfile",
+            "config/config.yaml",
+            "config/regenerate-theory.yaml",
+        ],
+        cwd=work,
+        env=env,
+        check=True,
+    )
     return time.perf_counter() - start, work / "results" / "default"
 
 

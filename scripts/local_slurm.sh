@@ -2,8 +2,7 @@
 # Single-node SLURM on localhost (Debian 12, run as root) for testing the real
 # snakemake-executor-plugin-slurm offline.  Tested 2026-11 with slurm-wlm 22.05.8.
 #   start:  bash scripts/local_slurm.sh start      stop:  bash scripts/local_slurm.sh stop
-# (a copy of the workspace helper ../shared/tools/local_slurm.sh; .ci/run starts it for
-# tests/test_slurm.py)
+# (.ci/run starts it for tests/test_slurm.py)
 set -euo pipefail
 case "${1:-start}" in
 start)

@@ -6,16 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from disfit.data.commondata import read_dataset, write_dataset
-from disfit.data.covmat import (
-    covmat_from_systematics,
-    inverse_covmat,
-    read_covmat,
-    sqrt_covmat,
-    t0_covmat,
-    write_covmat,
-)
+from disfit.data.covmat import covmat_from_systematics, inverse_covmat, sqrt_covmat, t0_covmat
 from disfit.data.cuts import kinematic_mask
+from disfit.io.covmat import read_covmat, write_covmat
+from disfit.io.datatable import read_dataset, write_dataset
 
 NNPDF40_COUNTS = [
     121,
@@ -63,9 +57,14 @@ def test_experimental_covmat_equals_validphys(nnpdf40_datasets, validphys_refere
     assert _max_rel(cov.sum(axis=1), ref["rowsum"]) < 1e-10
     edges = np.concatenate([[0], np.cumsum(ref["ndata"])])
     norms = np.array(
-        [[np.linalg.norm(cov[a0:a1, b0:b1]) for b0, b1 in zip(edges[:-1], edges[1:], strict=True)]
-         for a0, a1 in zip(edges[:-1], edges[1:], strict=True)]
-    )  # fmt: skip
+        [
+            [
+                np.linalg.norm(cov[a0:a1, b0:b1])
+                for b0, b1 in zip(edges[:-1], edges[1:], strict=True)
+            ]
+            for a0, a1 in zip(edges[:-1], edges[1:], strict=True)
+        ]
+    )
     nonzero = ref["blocknorm"] > 0
     np.testing.assert_array_equal(norms > 0, nonzero)  # same cross-dataset correlation pattern
     assert _max_rel(norms[nonzero], ref["blocknorm"][nonzero]) < 1e-10
@@ -111,7 +110,11 @@ def test_parquet_round_trip(nnpdf40_datasets, tmp_path):
         back = read_dataset(path)
         paths.append(path)
         assert (back.name, back.variant, back.operation, back.cfac) == (
-            d.name, d.variant, d.operation, d.cfac)  # fmt: skip
+            d.name,
+            d.variant,
+            d.operation,
+            d.cfac,
+        )
         assert back.fktables == d.fktables and back.sys_type == d.sys_type
         np.testing.assert_array_equal(back.central, d.central)
         np.testing.assert_array_equal(back.sys, d.sys)

@@ -9,21 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import toy_xf_evolution
+from helpers import toy_xf_evolution
 from scipy import integrate
 
+from disfit.basis import FIT_ROTATION, FK_BASIS
 from disfit.config import validate_config
-from disfit.fit.inputs import (
-    FIT_ROTATION,
-    FitDataset,
-    FitInputs,
-    LagrangeSet,
-    covariance_groups,
-    dataset_predictions,
-)
-from disfit.fit.output import EVOLUTION_FILE, HISTORY_FILE, read_exportgrid, read_json
+from disfit.fit.inputs import ConstraintSet, FitDataset, FitInputs, covariance_groups
 from disfit.fit.replicas import replica_seed
-from disfit.theory.fktable import FK_BASIS
+from disfit.io.replica import EVOLUTION_FILE, HISTORY_FILE, read_json, read_replica_grid
 
 XGRID = np.geomspace(1e-5, 0.9, 25)
 
@@ -47,7 +40,7 @@ def _toy_inputs() -> FitInputs:
         FitDataset("TOY_RATIO", slice(30, 42), 0.75, "RATIO", (num, den)),
     )
     probe = FitInputs(XGRID, datasets, np.zeros(42), np.eye(42), np.eye(42), (), (), (), 1.65)
-    truth = dataset_predictions(probe, fitted_toy)
+    truth = probe.predictions(fitted_toy)
     sigma = 0.02 * truth
     cov = np.diag(sigma**2)
     corr = 0.01 * truth[:30]
@@ -57,9 +50,16 @@ def _toy_inputs() -> FitInputs:
     integ = np.zeros((1, 8, len(XGRID)))
     integ[0, 5, 0] = 1.0  # x·T3 at the smallest x
     return FitInputs(
-        XGRID, datasets, truth, cov, cov, covariance_groups(cov, [d.rows for d in datasets]),
-        (LagrangeSet("POS_G", pos, 1e6),), (LagrangeSet("INTEG_T3", integ, 100.0),), 1.65,
-    )  # fmt: skip
+        XGRID,
+        datasets,
+        truth,
+        cov,
+        cov,
+        covariance_groups(cov, [d.rows for d in datasets]),
+        (ConstraintSet("POS_G", pos, 1e6),),
+        (ConstraintSet("INTEG_T3", integ, 100.0),),
+        1.65,
+    )
 
 
 def _fit_config(epochs: int = 300) -> dict:
@@ -93,7 +93,7 @@ def test_compiled_chi2_equals_direct_inverse_covariance():
     compiled = trainer.training(xf_flat).numpy()
     fitted = xf_flat.numpy().reshape(2, 8, -1)
     for r in range(2):
-        residual = dataset_predictions(inputs, fitted[r]) - setup.pseudodata[r]
+        residual = inputs.predictions(fitted[r]) - setup.pseudodata[r]
         expected = 0.0
         for group in inputs.groups:
             tr = group[setup.trmasks[r, group]]
@@ -163,7 +163,7 @@ def test_fit_learns_and_keeps_positivity(batch_fit):
         passing += 1
         assert content["pos_state"] == "POS_PASS"
         assert content["chi2"] < 5.0 and content["best_epoch"] < content["stop_epoch"]
-        x, xf, _ = read_exportgrid(batch / f"replica_{k}" / EVOLUTION_FILE)
+        x, xf, _ = read_replica_grid(batch / f"replica_{k}" / EVOLUTION_FILE)
         g = xf[FK_BASIS.index("g")]
         assert np.all(g[(x >= XGRID[0]) & (x <= XGRID[16])] > -1e-6)  # positivity region
     assert passing >= 2
@@ -210,17 +210,15 @@ def test_nan_stops_only_its_replica():
 def test_t0_pdf_from_a_previous_fit_and_an_lhapdf_set(batch_fit, tmp_path):
     """The t0 PDF from a disfit fit (mean of its replicas) and from an lhagrid1 file holding
     the same x·f agree."""
+    from disfit.basis import FLAVOUR_PIDS, flavour_basis
     from disfit.fit.t0 import t0_pdf
-    from disfit.theory.fktable import FLAVOUR_PIDS
 
     batch, _, _ = batch_fit
     from_fit = t0_pdf(batch, 1.65)
-    x = read_exportgrid(batch / "replica_1" / EVOLUTION_FILE)[0]
-    mean = np.mean([read_exportgrid(p)[1] for p in sorted(batch.glob(f"*/{EVOLUTION_FILE}"))], 0)
+    x = read_replica_grid(batch / "replica_1" / EVOLUTION_FILE)[0]
+    mean = np.mean([read_replica_grid(p)[1] for p in sorted(batch.glob(f"*/{EVOLUTION_FILE}"))], 0)
     np.testing.assert_allclose(from_fit(x), mean, rtol=1e-12, atol=1e-14)
     # the same PDF written as LHAPDF member 0 at Q = 1.65 and 100 GeV
-    from disfit.fit.output import flavour_basis
-
     flavour = flavour_basis(mean)
     pids = [p for p in FLAVOUR_PIDS if p != 22]
     rows = np.array([flavour[FLAVOUR_PIDS.index(p)] for p in pids]).T  # (nx, nfl)
@@ -248,9 +246,14 @@ def test_every_activation_and_initializer_of_the_schema_builds_a_network():
         for initializer in fit["initializer"]["enum"]:
             if activation != "tanh" and initializer != "glorot_normal":
                 continue  # every activation once, every initializer once
-            arch = Architecture.from_config({**config, "nodes_per_layer": [5, 8],
-                                             "activation_per_layer": [activation, "linear"],
-                                             "initializer": initializer})  # fmt: skip
+            arch = Architecture.from_config(
+                {
+                    **config,
+                    "nodes_per_layer": [5, 8],
+                    "activation_per_layer": [activation, "linear"],
+                    "initializer": initializer,
+                }
+            )
             a, b = ReplicaPDF(arch, [11, 12]), ReplicaPDF(arch, [11, 13])
             kernel_a, kernel_b = (np.asarray(m.layers[0][0]) for m in (a, b))
             np.testing.assert_array_equal(kernel_a[0], kernel_b[0])

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-from conftest import XGRID, random_fktable, toy_xf_evolution, toy_xfx, write_toy_pickles
-
-from disfit.data.commondata import read_dataset
-from disfit.data.covmat import covmat_from_systematics, read_covmat
-from disfit.errors import DisfitError
-from disfit.theory.export import write_pineappl_fktable
-from disfit.theory.fktable import (
-    NFL,
-    FKTable,
-    dataset_predictions,
-    read_fktable,
-    write_fktable,
+from helpers import (
+    XGRID,
+    random_fktable,
+    toy_dataset,
+    toy_xf_evolution,
+    toy_xfx,
+    write_toy_pickles,
 )
-from disfit.theory.importers import fktable_from_pineappl, import_pickles, read_cfactor
+
+from disfit.basis import NFL
+from disfit.data.covmat import covmat_from_systematics
+from disfit.errors import DisfitError
+from disfit.io.cfactors import read_cfactor
+from disfit.io.covmat import read_covmat
+from disfit.io.datatable import read_dataset
+from disfit.io.fktable import FKTable, read_fktable, write_fktable
+from disfit.io.pineappl import read_pineappl_fktable, write_pineappl_fktable
+from disfit.observables import dataset_predictions
+from disfit.theory.cfactors import with_dataset_factors
+from disfit.theory.importers import import_pickles
 
 
 def test_parquet_round_trip_is_exact(tmp_path):
@@ -37,7 +45,7 @@ def test_pineappl_export_import_matches_pineappl_convolution(tmp_path):
     fk = random_fktable()
     path = tmp_path / "TOY_F2.pineappl.lz4"
     write_pineappl_fktable(fk, path)
-    back = fktable_from_pineappl(path)
+    back = read_pineappl_fktable(path)
     np.testing.assert_allclose(back.values, fk.values, rtol=1e-14)
     assert back.q0 == pytest.approx(1.65, rel=1e-15) and back.name == "TOY_F2"
     # independent path: PineAPPL convolves its table with LHAPDF-style x f(pid, x, Q2), doing
@@ -60,7 +68,10 @@ def test_pineappl_import_divides_by_bin_normalisation_and_applies_cfactors(tmp_p
     write_pineappl_fktable(fk, path, bin_normalizations=norms)
     mas = read_cfactor("MAS", name)
     assert len(mas) == 45 and mas[2] == pytest.approx(0.8997)  # third line of the CF file
-    back = fktable_from_pineappl(path, cfactors=["MAS"], conversion_factor=2.0)
+    dataset = dataclasses.replace(
+        toy_dataset(), fktables=((name,),), cfac=("MAS",), conversion_factor=2.0
+    )
+    back = with_dataset_factors(read_pineappl_fktable(path), dataset)
     np.testing.assert_allclose(back.values, fk.values * 2.0 * mas[:, None, None], rtol=1e-14)
     assert back.provenance["cfactors"] == ["MAS"]
     pine = FkTable.read(str(path))
@@ -79,13 +90,15 @@ def test_pickle_and_pineappl_imports_agree(tmp_path):
 
     ratio = read_dataset(out / "data" / "TOY_RATIO.parquet")
     assert ratio.operation == "RATIO" and ratio.fktables == (("TOY_D",), ("TOY_P",))
-    operands = [[read_fktable(out / "fktables" / "TOY_RATIO" / f"{n}.parquet") for n in op]
-                for op in ratio.fktables]  # fmt: skip
+    operands = [
+        [read_fktable(out / "fktables" / "TOY_RATIO" / f"{n}.parquet") for n in op]
+        for op in ratio.fktables
+    ]
     from_pickle = dataset_predictions(operands, ratio.operation, toy_xf_evolution)
     for fk in (num, den):
         write_pineappl_fktable(fk, tmp_path / f"{fk.name}.pineappl.lz4")
     from_pineappl = dataset_predictions(
-        [[fktable_from_pineappl(tmp_path / f"{n}.pineappl.lz4")] for (n,) in ratio.fktables],
+        [[read_pineappl_fktable(tmp_path / f"{n}.pineappl.lz4")] for (n,) in ratio.fktables],
         "RATIO",
         toy_xf_evolution,
     )
@@ -116,7 +129,7 @@ def test_operations_and_shapes():
 
 
 def test_import_theory_folder_applies_dataset_settings(tmp_path):
-    from disfit.data.commondata import DataSet
+    from disfit.io.datatable import DataSet
     from disfit.theory.importers import import_theory_folder
 
     num, den = random_fktable("TOY_D", seed=2), random_fktable("TOY_P", seed=3)
@@ -125,11 +138,20 @@ def test_import_theory_folder_applies_dataset_settings(tmp_path):
     for fk in (num, den):
         write_pineappl_fktable(fk, folder / f"{fk.name}.pineappl.lz4")
     dataset = DataSet(
-        name="TOY_RATIO", variant=None, process_type="DIS_NC", entries=np.arange(1, 7),
-        kinematics=None, central=np.ones(6), stat=np.ones(6), sys=np.zeros((6, 0)),
-        sys_treatment=(), sys_type=(), fktables=(("TOY_D",), ("TOY_P",)), operation="RATIO",
+        name="TOY_RATIO",
+        variant=None,
+        process_type="DIS_NC",
+        entries=np.arange(1, 7),
+        kinematics=None,
+        central=np.ones(6),
+        stat=np.ones(6),
+        sys=np.zeros((6, 0)),
+        sys_treatment=(),
+        sys_type=(),
+        fktables=(("TOY_D",), ("TOY_P",)),
+        operation="RATIO",
         conversion_factor=0.5,
-    )  # fmt: skip
+    )
     written = import_theory_folder(tmp_path / "theory_7", dataset, tmp_path / "fk")
     assert [p.name for p in written] == ["TOY_D.parquet", "TOY_P.parquet"]
     operands = [[read_fktable(tmp_path / "fk" / f"{n}.parquet")] for (n,) in dataset.fktables]

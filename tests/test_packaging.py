@@ -24,13 +24,19 @@ def wheel(tmp_path_factory) -> Path:
     for name in ("pyproject.toml", "README.md"):
         tree.mkdir(exist_ok=True)
         shutil.copy(ROOT / name, tree / name)
-    shutil.copytree(ROOT / "src", tree / "src", symlinks=True,
-                    ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))  # fmt: skip
+    shutil.copytree(
+        ROOT / "src",
+        tree / "src",
+        symlinks=True,
+        ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"),
+    )
     shutil.copytree(ROOT / "workflow" / "schemas", tree / "workflow" / "schemas")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(tree)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     (path,) = out.glob("disfit-*.whl")
     return path
 
@@ -43,8 +49,11 @@ def test_wheel_holds_every_data_file(wheel):
         for p in package.rglob("*")
         if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
     }
-    assert {"disfit/schemas/config.schema.yaml", "disfit/theory/catalog.yaml",
-            "disfit/fit/export_xgrid.txt"} <= data_files  # fmt: skip
+    assert {
+        "disfit/schemas/config.schema.yaml",
+        "disfit/theory/catalog.yaml",
+        "disfit/io/export_xgrid.txt",
+    } <= data_files
     names = set(zipfile.ZipFile(wheel).namelist())
     assert data_files <= names, data_files - names
     schema = zipfile.ZipFile(wheel).read("disfit/schemas/config.schema.yaml")
@@ -61,7 +70,7 @@ def test_installed_wheel_reads_its_data(wheel, tmp_path):
         "import disfit; assert disfit.__file__.startswith(sys.argv[1]), disfit.__file__\n"
         "from disfit.config import schema; assert 'datasets' in schema()['properties']\n"
         "from disfit.theory.coefficients import catalog; assert len(catalog()) > 20\n"
-        "from disfit.fit.output import EXPORT_XGRID; assert len(EXPORT_XGRID) == 196\n"
+        "from disfit.io.replica import EXPORT_XGRID; assert len(EXPORT_XGRID) == 196\n"
     )
     run = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]

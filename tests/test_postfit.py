@@ -19,7 +19,7 @@ def test_vetoes_equal_validphys(case):
         {"chi2": c, "arc_lengths": a, "integrability": g, "pos_state": p}
         for c, a, g, p in zip(
             case["chi2"], case["arc_lengths"], case["integrability"], case["pos_state"], strict=True
-        )  # fmt: skip
+        )
     ]
     vetoes = determine_vetoes(replicas, case["thresholds"])
     assert set(vetoes) == set(case["vetoes"])
@@ -29,18 +29,20 @@ def test_vetoes_equal_validphys(case):
 
 
 def _toy_replica(folder: Path, k: int, chi2: float, pos: str = "POS_PASS") -> None:
-    from disfit.fit.output import EXPORT_XGRID, write_exportgrid, write_json
+    from disfit.io.replica import EXPORT_XGRID, write_json, write_replica_grids
 
     folder.mkdir(parents=True)
     xf = np.outer(np.arange(1, 15), EXPORT_XGRID * (1 - EXPORT_XGRID)) * (1 + 0.01 * k)
-    write_exportgrid(folder, xf, 1.65, {"replica": k})
-    write_json(folder, {"chi2": chi2, "arc_lengths": [1.1] * 5, "integrability": [0.1] * 5,
-                        "pos_state": pos})  # fmt: skip
+    write_replica_grids(folder, xf, 1.65, {"replica": k})
+    write_json(
+        folder,
+        {"chi2": chi2, "arc_lengths": [1.1] * 5, "integrability": [0.1] * 5, "pos_state": pos},
+    )
 
 
 def test_postfit_selects_skips_corrupt_and_averages(tmp_path):
     from disfit.errors import DisfitError
-    from disfit.fit.output import EVOLUTION_FILE, read_exportgrid
+    from disfit.io.replica import EVOLUTION_FILE, read_replica_grid
     from disfit.postfit.select import postfit
 
     fit = tmp_path / "fit"
@@ -54,9 +56,11 @@ def test_postfit_selects_skips_corrupt_and_averages(tmp_path):
     assert summary["passing"] == [1, 2, 4, 6, 7, 8, 9, 10, 11]  # 3: positivity, 12: χ²
     assert summary["selected"] == [1, 2, 4, 6, 7, 8]
     out = tmp_path / "postfit"
-    mean = np.mean([read_exportgrid(fit / f"replica_{k}" / EVOLUTION_FILE)[1]
-                    for k in (1, 2, 4, 6, 7, 8)], axis=0)  # fmt: skip
-    np.testing.assert_allclose(read_exportgrid(out / "replica_0" / EVOLUTION_FILE)[1], mean)
+    mean = np.mean(
+        [read_replica_grid(fit / f"replica_{k}" / EVOLUTION_FILE)[1] for k in (1, 2, 4, 6, 7, 8)],
+        axis=0,
+    )
+    np.testing.assert_allclose(read_replica_grid(out / "replica_0" / EVOLUTION_FILE)[1], mean)
     assert (out / "replica_6").is_dir() and not (out / "replica_7").exists()
     assert (out / "vetoes.tsv").read_text().splitlines()[0].startswith("replica\t")
     settings["replicas"] = 10

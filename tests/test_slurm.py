@@ -1,7 +1,7 @@
-"""The tiny config through a real SLURM (../shared/tools/local_slurm.sh start: one node on
-localhost) with the SLURM profile: every non-local rule is a SLURM job.
+"""The tiny config through a real SLURM (scripts/local_slurm.sh start: one node on localhost)
+with the SLURM profile: every non-local rule is a SLURM job.
 
-    bash ../shared/tools/local_slurm.sh start
+    bash scripts/local_slurm.sh start
     snakemake --workflow-profile profiles/slurm --slurm-status-command squeue \
         --configfile config/test.yaml --config run_name=slurm
 
@@ -16,7 +16,7 @@ import shutil
 import subprocess
 
 import pytest
-from test_workflow import ROOT, snakemake
+from helpers import ROOT, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +34,16 @@ def test_tiny_config_through_slurm(tmp_path):
     shutil.copy(ROOT / "Snakefile", work)
     for folder in ("workflow", "config", "envs", "resources", "profiles"):
         shutil.copytree(ROOT / folder, work / folder)
-    args = ["--workflow-profile", "profiles/slurm", "--slurm-status-command", "squeue",
-            "--configfile", "config/test.yaml", "--config", "run_name=slurm"]  # fmt: skip
+    args = [
+        "--workflow-profile",
+        "profiles/slurm",
+        "--slurm-status-command",
+        "squeue",
+        "--configfile",
+        "config/test.yaml",
+        "--config",
+        "run_name=slurm",
+    ]
     run = snakemake(work, *args, "--slurm-init-seconds-before-status-checks", "5")
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     # the terminal shows the disfit logger's summary; Snakemake's full log is in its log file
@@ -43,8 +51,15 @@ def test_tiny_config_through_slurm(tmp_path):
     (logfile,) = (work / ".snakemake" / "log").glob("*.snakemake.log")
     log = logfile.read_text()
     # the heavy rules went to SLURM, the copies ran in the main job
-    for rule in ("data_commondata", "data_covmat", "fit_1_1", "fit_2_2", "postfit", "lhapdf",
-                 "report"):  # fmt: skip
+    for rule in (
+        "data_commondata",
+        "data_covmat",
+        "fit_1_1",
+        "fit_2_2",
+        "postfit",
+        "lhapdf",
+        "report",
+    ):
         assert f"rule {rule}:" in log
     # 3 datasets, covmat, 2 fits, postfit, lhapdf, report
     assert log.count("has been submitted with SLURM jobid") == 9

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import random_fktable, toy_xf_evolution, toy_xfx
+from helpers import random_fktable, toy_xf_evolution, toy_xfx
 
+from disfit.basis import FK_BASIS
 from disfit.cli import main
+from disfit.constraints import INTEGRABILITY, positivity_x
+from disfit.io.fktable import read_fktable, write_fktable
+from disfit.io.pineappl import read_pineappl_fktable
 from disfit.theory.assemble import (
-    INTEGRABILITY,
     fktable_from_coefficients,
     integrability_fktable,
     positivity_pdf_fktable,
@@ -19,11 +22,8 @@ from disfit.theory.coefficients import (
     catalog,
     dataset_fktable_points,
     observables_card,
-    positivity_x,
     run_yadism,
 )
-from disfit.theory.fktable import FK_BASIS, read_fktable, write_fktable
-from disfit.theory.importers import fktable_from_pineappl
 
 
 def identity_operator(grid: np.ndarray) -> np.ndarray:
@@ -95,16 +95,23 @@ def test_theory_id_follows_the_settings():
     assert base != theory_id({"order": "NLO"}) != theory_id({"xgrid_points": 40})
     card = theory_card({"mb": 4.5, "order": "NLO", "tmc": False})
     assert (card["mb"], card["Qmb"], card["PTO"], card["TMC"], card["FNS"]) == (
-        4.5, 4.5, 1, 0, "ZM-VFNS")  # fmt: skip
+        4.5,
+        4.5,
+        1,
+        0,
+        "ZM-VFNS",
+    )
 
 
 def test_export_theory_reads_back_through_the_importer(tmp_path, capsys):
     tables = [random_fktable("TOY_A", seed=11), random_fktable("TOY_B", ndata=3, seed=12)]
     for fk in tables:
         write_fktable(fk, tmp_path / "fk" / f"{fk.name}.parquet")
-    assert main(["export-theory", str(tmp_path / "fk"), "--out", str(tmp_path / "theory_1")]) == 0
+    assert (
+        main(["theory", "export", str(tmp_path / "fk"), "--out", str(tmp_path / "theory_1")]) == 0
+    )
     for fk in tables:
-        back = fktable_from_pineappl(
+        back = read_pineappl_fktable(
             tmp_path / "theory_1" / "fastkernel" / f"{fk.name}.pineappl.lz4"
         )
         np.testing.assert_allclose(
@@ -116,10 +123,10 @@ def test_export_theory_reads_back_through_the_importer(tmp_path, capsys):
 def test_theory_dataset_applies_c_factors(tmp_path):
     import dataclasses
 
-    from test_errors import toy_dataset
+    from helpers import toy_dataset
 
-    from disfit.data.commondata import write_dataset
-    from disfit.theory.importers import read_cfactor
+    from disfit.io.cfactors import read_cfactor
+    from disfit.io.datatable import write_dataset
 
     name = "NUTEV_CC_NU_FE_SIGMARED"
     fk = random_fktable(name, ndata=45, seed=21)
@@ -128,9 +135,16 @@ def test_theory_dataset_applies_c_factors(tmp_path):
         toy_dataset(), fktables=((name,),), cfac=("MAS",), conversion_factor=0.5
     )
     write_dataset(dataset, tmp_path / "data.parquet")
-    argv = ["theory", "dataset", "--data-table", str(tmp_path / "data.parquet"),
-            "--theory-fktables", str(tmp_path / "theory"),
-            "--outdir", str(tmp_path / "out")]  # fmt: skip
+    argv = [
+        "theory",
+        "dataset",
+        "--data-table",
+        str(tmp_path / "data.parquet"),
+        "--theory-fktables",
+        str(tmp_path / "theory"),
+        "--outdir",
+        str(tmp_path / "out"),
+    ]
     assert main(argv) == 0
     back = read_fktable(tmp_path / "out" / f"{name}.parquet")
     expected = fk.values * 0.5 * read_cfactor("MAS", name)[:, None, None]

@@ -9,19 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import toy_xf_evolution
+from helpers import toy_xf_evolution
 
+from disfit.constraints import POSITIVITY_Q2, positivity_x
+from disfit.io.fktable import read_fktable
 from disfit.theory.assemble import fktable_from_coefficients
 from disfit.theory.card import theory_card, theory_id, xgrid
-from disfit.theory.coefficients import (
-    POSITIVITY_Q2,
-    dataset_fktable_points,
-    observables_card,
-    positivity_x,
-    run_yadism,
-)
+from disfit.theory.coefficients import dataset_fktable_points, observables_card, run_yadism
 from disfit.theory.evolution import compute_eko, load_operators, strong_coupling
-from disfit.theory.fktable import read_fktable
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -30,7 +25,8 @@ pytestmark = pytest.mark.slow
 def test_regenerated_subset_reproduces_the_shipped_tables(tmp_path):
     config: dict = {}
     card, grid = theory_card(config), xgrid(config)
-    shipped = ROOT / "resources" / "theory" / theory_id(config) / "fktables"
+    shipped = ROOT / "resources" / "theory" / theory_id(config)
+    folders = {"BCDMS_NC_100GEV_EM_P_F2": "fktables", "NNPDF_POS_F2U_40": "positivity"}
     bcdms = dataset_fktable_points("BCDMS_NC_NOTFIXED_P_EM-F2", "legacy_dw")
     subsets = {  # name → (row indices, points); all below the bottom threshold (nf = 4)
         "BCDMS_NC_100GEV_EM_P_F2": [
@@ -57,7 +53,7 @@ def test_regenerated_subset_reproduces_the_shipped_tables(tmp_path):
         index = [i for i, _ in rows]
         coefficients = run_yadism(card, observables_card(name, [p for _, p in rows], grid))
         fresh = fktable_from_coefficients(name, coefficients, card, exact, a_s, "x")
-        stored = read_fktable(shipped / f"{name}.parquet")
+        stored = read_fktable(shipped / folders[name] / f"{name}.parquet")
         np.testing.assert_allclose(
             fresh.predict_fn(toy_xf_evolution),
             stored.predict_fn(toy_xf_evolution)[index],

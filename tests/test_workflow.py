@@ -13,20 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ROOT, snakemake
 
 from disfit.data.commondata import load_dataset
-from disfit.data.covmat import covmat_from_systematics, read_covmat
+from disfit.data.covmat import covmat_from_systematics
+from disfit.io.covmat import read_covmat
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +37,7 @@ def test_lint_and_dry_runs(workdir):
     dry = snakemake(workdir, "-n")
     assert dry.returncode == 0, dry.stderr
     # the default run: NNPDF4.0's DIS selection but HERA bottom (no FONLL)
-    assert "data_commondata       18" in dry.stdout
+    assert "data_commondata              18" in dry.stdout
     # the default theory is shipped: its tables are copied, not computed, and 100 replicas fitted
     assert "theory_select" in dry.stdout and "fit_1_100" in dry.stdout
     assert "theory_coefficients" not in dry.stdout
@@ -53,9 +46,15 @@ def test_lint_and_dry_runs(workdir):
     theory.write_text("theory: {regenerate: true}\n")
     dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
     assert dry.returncode == 0, dry.stderr
-    for jobs in ("theory_coefficients       28", "theory_eko                 2",
-                 "theory_eko_lhapdf          2", "theory_evolution           1",
-                 "theory_fktable            28", "theory_dataset            18"):  # fmt: skip
+    for jobs in (
+        "theory_coefficients             28",
+        "theory_eko                       2",
+        "lhapdf_eko                       2",
+        "lhapdf_operator                  1",
+        "theory_fktable                  24",
+        "theory_positivity_fktable        4",
+        "theory_dataset                  18",
+    ):
         assert jobs in dry.stdout, dry.stdout[-2000:]
 
 
@@ -66,9 +65,14 @@ def test_tiny_config_end_to_end_then_nothing_to_do(workdir):
     summary = pd.read_csv(results / "data" / "summary.tsv", sep="\t")
     assert summary["ndata_cut"].tolist() == [33, 204, 37, 274]
     covmat, names, _ = read_covmat(results / "data" / "covmat.parquet")
-    datasets = [load_dataset(n, v) for n, v in (
-        ("SLAC_NC_NOTFIXED_P_EM-F2", "legacy_dw"), ("NMC_NC_NOTFIXED_P_EM-SIGMARED", "legacy"),
-        ("HERA_NC_318GEV_EAVG_CHARM-SIGMARED", "legacy"))]  # fmt: skip
+    datasets = [
+        load_dataset(n, v)
+        for n, v in (
+            ("SLAC_NC_NOTFIXED_P_EM-F2", "legacy_dw"),
+            ("NMC_NC_NOTFIXED_P_EM-SIGMARED", "legacy"),
+            ("HERA_NC_318GEV_EAVG_CHARM-SIGMARED", "legacy"),
+        )
+    ]
     np.testing.assert_allclose(covmat, covmat_from_systematics(datasets), rtol=1e-14)
     assert (results / "logs" / "data" / "covmat.log").read_text().count("274 points") == 1
     for k in (1, 2):  # two replica fits from the shipped FK tables
@@ -90,8 +94,8 @@ def test_lhapdf_set_of_the_tiny_run(workdir):
     import yaml
     from lhapdf_management.pdfsets import PDF as LHAPDFFile
 
-    from disfit.evolve.lhapdf import read_set
-    from disfit.fit.output import read_exportgrid
+    from disfit.io.lhapdf import read_set
+    from disfit.io.replica import read_replica_grid
     from disfit.theory.card import theory_card
     from disfit.theory.evolution import strong_coupling
 
@@ -108,7 +112,7 @@ def test_lhapdf_set_of_the_tiny_run(workdir):
     ours = read_set(folder)
     for member in range(3):
         pdf = pdfflow.mkPDF(f"disfit_test/{member}", dirname=str(folder.parent))
-        x, xf, meta = read_exportgrid(
+        x, xf, meta = read_replica_grid(
             results / "postfit" / f"replica_{member}" / "xf_flavour.parquet"
         )
         pids = [int(c) for c in meta["columns"]]
@@ -136,14 +140,14 @@ def test_lhapdf_set_of_the_tiny_run(workdir):
     # a second evolution path: the theory's positivity tables give x·f at Q² = 5 GeV² from the
     # data-node operators (another eko run, the 50-point FK grid, Q² interpolation of the
     # operator); the set gives it from the LHAPDF operator and LHAPDF's Q interpolation
-    from disfit.evolve.operator import xf_on
-    from disfit.theory.coefficients import positivity_x
-    from disfit.theory.fktable import read_fktable
+    from disfit.constraints import positivity_x
+    from disfit.io.fktable import read_fktable
+    from disfit.lhapdf.operator import xf_on
 
-    x, xf_ev, _ = read_exportgrid(results / "postfit" / "replica_1" / "xf_evolution.parquet")
+    x, xf_ev, _ = read_replica_grid(results / "postfit" / "replica_1" / "xf_evolution.parquet")
     pdf = pdfflow.mkPDF("disfit_test/1", dirname=str(folder.parent))
     for name, pid in (("GLUON", 21), ("UP", 2), ("ANTI_DOWN", -1), ("STRANGE", 3)):
-        fk = read_fktable(results / "theory" / "lagrange" / f"NNPDF_POS_{name}_40.parquet")
+        fk = read_fktable(results / "theory" / "positivity" / f"NNPDF_POS_{name}_40.parquet")
         via_fk = fk.predict(xf_on(fk.xgrid, x, xf_ev))
         xs = positivity_x()
         via_set = pdf.py_xfxQ2(pid, xs, np.full(xs.size, 5.0)).numpy()
@@ -167,9 +171,15 @@ def test_report_renders_in_chromium(workdir, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1300, "height": 900})
         page.goto(page_path.as_uri())
         page.wait_for_load_state("load")
@@ -188,8 +198,15 @@ def test_report_renders_in_chromium(workdir, tmp_path):
 
 def test_snakemake_report_registers_the_figures(workdir):
     # Snakemake's own output (not the disfit logger's) lists what the report adds
-    run = snakemake(workdir, "--configfile", "config/test.yaml", "--report", "smk-report.html",
-                    "--workflow-profile", "none")  # fmt: skip
+    run = snakemake(
+        workdir,
+        "--configfile",
+        "config/test.yaml",
+        "--report",
+        "smk-report.html",
+        "--workflow-profile",
+        "none",
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     log = run.stdout + run.stderr
     for figure in ("pdfs_q0.png", "pdfs_100gev.png", "chi2_datasets.png", "positivity.png"):
@@ -234,11 +251,20 @@ def test_kill_9_during_a_fit_then_resume(workdir):
 
     overlay = workdir / "config" / "resume.yaml"
     overlay.write_text("run_name: resume\n")
-    args = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "config/test.yaml",
-            str(overlay)]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "1",
+        "--configfile",
+        "config/test.yaml",
+        str(overlay),
+    ]
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    run = subprocess.Popen(args, cwd=workdir, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    run = subprocess.Popen(
+        args, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     log = workdir / "results" / "resume" / "logs" / "fit" / "replicas_1-1.log"
     deadline = time.time() + 300
     while time.time() < deadline and not (log.is_file() and "fit of" in log.read_text()):
@@ -277,41 +303,53 @@ def test_kill_9_during_a_fit_then_resume(workdir):
 
 
 def test_slurm_profile_dry_run(workdir):
-    dry = snakemake(workdir, "-n", "--workflow-profile", "profiles/slurm",
-                    "--configfile", "config/test.yaml")  # fmt: skip
+    dry = snakemake(
+        workdir, "-n", "--workflow-profile", "profiles/slurm", "--configfile", "config/test.yaml"
+    )
     assert dry.returncode == 0, dry.stderr[-2000:]
 
 
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, frac: 1.5}\n",
-         "key datasets[0].frac: 1.5 is greater than the maximum of 1"),
-        ("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_xx}\n",
-         "key datasets[0]: dataset 'SLAC_NC_NOTFIXED_P_EM-F2': unknown variant 'legacy_xx'"),
-        ("datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_dw}\n"
-         "fit: {t0pdfset: no/such/set}\n", "key fit.t0pdfset"),
+        (
+            "datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, frac: 1.5}\n",
+            "key datasets[0].frac: 1.5 is greater than the maximum of 1",
+        ),
+        (
+            "datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_xx}\n",
+            "key datasets[0]: dataset 'SLAC_NC_NOTFIXED_P_EM-F2': unknown variant 'legacy_xx'",
+        ),
+        (
+            "datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_dw}\n"
+            "fit: {t0pdfset: no/such/set}\n",
+            "key fit.t0pdfset",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_config_stops_before_any_job(workdir, content, expected):
     """The Snakefile runs the same checks as `disfit check-config`: one line, before the DAG,
     nothing written, for a real run as for a dry run."""
     bad = workdir / "config" / "bad.yaml"
     bad.write_text(content)
     for dry in (True, False):
-        run = snakemake(workdir, *(["-n"] if dry else []), "--configfile", str(bad),
-                        "--config", "run_name=bad")  # fmt: skip
+        run = snakemake(
+            workdir, *(["-n"] if dry else []), "--configfile", str(bad), "--config", "run_name=bad"
+        )
         assert run.returncode != 0
         snakemakes_own = ("Using workflow specific profile", "Config file")
-        lines = [line for line in (run.stdout + run.stderr).strip().splitlines()
-                 if not line.startswith(snakemakes_own)]  # fmt: skip
+        lines = [
+            line
+            for line in (run.stdout + run.stderr).strip().splitlines()
+            if not line.startswith(snakemakes_own)
+        ]
         assert len(lines) == 1 and lines[0].startswith("disfit: error: "), lines
         assert str(bad) in lines[0] and expected in lines[0]
         assert not (workdir / "results" / "bad").exists()
 
 
 def test_pickle_import_through_the_workflow(workdir, tmp_path):
-    from conftest import write_toy_pickles
+    from helpers import write_toy_pickles
 
     toy = write_toy_pickles(tmp_path)
     config = workdir / "config" / "pickles.yaml"

@@ -15,8 +15,22 @@ import functools
 
 import numpy as np
 
-FK_BASIS = ("photon", "Sigma", "g", "V", "V3", "V8", "V15", "V24", "V35",
-            "T3", "T8", "T15", "T24", "T35")  # fmt: skip
+FK_BASIS = (
+    "photon",
+    "Sigma",
+    "g",
+    "V",
+    "V3",
+    "V8",
+    "V15",
+    "V24",
+    "V35",
+    "T3",
+    "T8",
+    "T15",
+    "T24",
+    "T35",
+)
 FK_PIDS = (22, 100, 21, 200, 203, 208, 215, 224, 235, 103, 108, 115, 124, 135)
 NFL = len(FK_BASIS)
 FLAVOUR_PIDS = (22, -6, -5, -4, -3, -2, -1, 21, 1, 2, 3, 4, 5, 6)
@@ -25,13 +39,39 @@ FLAVOUR_PIDS = (22, -6, -5, -4, -3, -2, -1, 21, 1, 2, 3, 4, 5, 6)
 FITTED_BASIS = ("sng", "g", "v", "v3", "v8", "t3", "t8", "t15")
 #: which fitted flavour each FK-basis flavour equals at Q0 (no photon; b and t are not fitted,
 #: so V15…V35 equal V and T24, T35 equal Σ)
-_FITTED_SOURCE = {"Sigma": "sng", "g": "g", "V": "v", "V3": "v3", "V8": "v8", "V15": "v",
-                  "V24": "v", "V35": "v", "T3": "t3", "T8": "t8", "T15": "t15", "T24": "sng",
-                  "T35": "sng"}  # fmt: skip
+_FITTED_SOURCE = {
+    "Sigma": "sng",
+    "g": "g",
+    "V": "v",
+    "V3": "v3",
+    "V8": "v8",
+    "V15": "v",
+    "V24": "v",
+    "V35": "v",
+    "T3": "t3",
+    "T8": "t8",
+    "T15": "t15",
+    "T24": "sng",
+    "T35": "sng",
+}
 
 #: n3fit's exportgrid columns (PDG: −6 … −1, 21, 1 … 6, 22)
-EXPORTGRID_LABELS = ("TBAR", "BBAR", "CBAR", "SBAR", "UBAR", "DBAR", "GLUON",
-                     "D", "U", "S", "C", "B", "T", "PHT")  # fmt: skip
+EXPORTGRID_LABELS = (
+    "TBAR",
+    "BBAR",
+    "CBAR",
+    "SBAR",
+    "UBAR",
+    "DBAR",
+    "GLUON",
+    "D",
+    "U",
+    "S",
+    "C",
+    "B",
+    "T",
+    "PHT",
+)
 EXPORTGRID_PIDS = (-6, -5, -4, -3, -2, -1, 21, 1, 2, 3, 4, 5, 6, 22)
 
 

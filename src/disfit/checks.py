@@ -25,6 +25,15 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
             raise DisfitError(f"{source}: {exc}") from None
 
 
+def check_config_file(path: Path) -> str:
+    """`disfit check-config`: read, validate and check a config file; a line saying so."""
+    from disfit.config import load_config
+
+    config = load_config(path)
+    check_config(config, str(path))
+    return f"{path}: valid ({len(config['datasets'])} datasets)"
+
+
 def _rephrase(key: str, call: Callable[[], Any]) -> Any:
     """`call()`, with a DisfitError it raises prefixed by the config key."""
     try:

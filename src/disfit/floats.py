@@ -21,8 +21,11 @@ import numpy as np
 RTOL = 1e-10
 
 
-def same_floats(a: float | Sequence[float] | np.ndarray, b: float | Sequence[float] | np.ndarray,
-                rtol: float = RTOL) -> bool:  # fmt: skip
+def same_floats(
+    a: float | Sequence[float] | np.ndarray,
+    b: float | Sequence[float] | np.ndarray,
+    rtol: float = RTOL,
+) -> bool:
     """True when `a` and `b` have the same shape and agree to `rtol` relative (no absolute
     slack: zeros must be zeros)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)

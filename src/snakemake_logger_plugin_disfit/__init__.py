@@ -24,8 +24,17 @@ from snakemake_interface_logger_plugins.common import LogEvent
 STAGES = ("data", "theory", "import", "fit", "postfit", "lhapdf", "report")
 _ALIASES = {"export": "theory", "ship": "theory"}
 _EPOCH = re.compile(r"epoch (\d+)/(\d+)")
-_KEEP = ("Nothing to be done", "Complete log(s)", "Exiting because", "MissingInputException",
-         "WorkflowError", "Error", "Congratulations", "Lints for", "Report created")  # fmt: skip
+_KEEP = (
+    "Nothing to be done",
+    "Complete log(s)",
+    "Exiting because",
+    "MissingInputException",
+    "WorkflowError",
+    "Error",
+    "Congratulations",
+    "Lints for",
+    "Report created",
+)
 
 
 def stage_of(rule: str) -> str | None:
@@ -105,8 +114,11 @@ class LogHandler(LogHandlerBase):
             stage = stage_of(rule) if rule != "total" else None
             if stage:
                 self.total[stage] += count
-        parts = [f"{s} {self.total[s]}" for s in (*STAGES, *sorted(set(self.total) - set(STAGES)))
-                 if self.total[s]]  # fmt: skip
+        parts = [
+            f"{s} {self.total[s]}"
+            for s in (*STAGES, *sorted(set(self.total) - set(STAGES)))
+            if self.total[s]
+        ]
         self._print(f"disfit: {sum(self.total.values())} jobs to run ({', '.join(parts)})")
 
     def _job_started(self, record: logging.LogRecord) -> None:
@@ -136,8 +148,9 @@ class LogHandler(LogHandlerBase):
         logs = list(getattr(record, "log", None) or [])
         with self._out_lock:
             self.running_fits.pop(int(getattr(record, "jobid", -1)), None)
-        self._print(f"  FAILED: rule {record.rule_name}" + (f"; log: {', '.join(logs)}" if logs
-                                                             else ""))  # fmt: skip
+        self._print(
+            f"  FAILED: rule {record.rule_name}" + (f"; log: {', '.join(logs)}" if logs else "")
+        )
         for path in logs:
             try:
                 tail = Path(path).read_text(errors="replace").splitlines()[-5:]
@@ -172,8 +185,10 @@ class LogHandler(LogHandlerBase):
                 done = sum(p[1] for p in progress) / sum(p[2] for p in progress)
                 width = 30
                 bar = "#" * int(done * width) + "-" * (width - int(done * width))
-                text = (f"  fit: [{bar}] {100 * done:3.0f}% of the epochs of {len(progress)} "
-                        "running job(s)")  # fmt: skip
+                text = (
+                    f"  fit: [{bar}] {100 * done:3.0f}% of the epochs of {len(progress)} "
+                    "running job(s)"
+                )
                 with self._out_lock:
                     self.stream.write("\r" + text)
                     self.stream.flush()

@@ -97,8 +97,10 @@ def dataset_theory_fktables(wildcards):
 
 
 def positivity_tables():
-    return expand(f"{THEORY}/positivity/{{name}}.parquet", name=[
-        *POSITIVITY_STRUCTURE_FUNCTIONS, *POSITIVITY_PDFS])
+    return expand(
+        f"{THEORY}/positivity/{{name}}.parquet",
+        name=[*POSITIVITY_STRUCTURE_FUNCTIONS, *POSITIVITY_PDFS],
+    )
 
 
 def integrability_tables():

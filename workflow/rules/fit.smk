@@ -35,12 +35,12 @@ for first, last in FIT_BATCHES:
             f"{RUN}/logs/fit/replicas_{first}-{last}.log",
         benchmark:
             f"{RUN}/benchmarks/fit/replicas_{first}-{last}.tsv"
+        conda:
+            "../../envs/disfit.yaml"
         threads: 2
         resources:
             mem_mb=fit_memory(last - first + 1),
             runtime=fit_runtime(last - first + 1),
-        conda:
-            "../../envs/disfit.yaml"
         params:
             # what the fit reads: a change here reruns the fits, not the theory
             config=config_json("fit", "datasets", "theory"),

@@ -19,12 +19,12 @@ if SOURCE == "theory":
             f"{RUN}/logs/lhapdf/eko_part{{part}}.log",
         benchmark:
             f"{RUN}/benchmarks/lhapdf/eko_part{{part}}.tsv"
+        conda:
+            "../../envs/disfit.yaml"
         threads: 1
         resources:
             mem_mb=5000,  # measured: 4.4 GB per part
             runtime=120,
-        conda:
-            "../../envs/disfit.yaml"
         params:
             config=config_json("theory"),
             parts=config["theory"]["eko_parts"],

@@ -32,11 +32,11 @@ if SOURCE == "theory":
             f"{RUN}/logs/theory/coefficients_{{fktable}}.log",
         benchmark:
             f"{RUN}/benchmarks/theory/coefficients_{{fktable}}.tsv"
+        conda:
+            "../../envs/disfit.yaml"
         threads: 1
         resources:
             runtime=60,
-        conda:
-            "../../envs/disfit.yaml"
         params:
             # a dataset's table reads that dataset's kinematics; a positivity one, none
             config=lambda w: (
@@ -56,12 +56,12 @@ if SOURCE == "theory":
         benchmark:
             f"{RUN}/benchmarks/theory/eko_part{{part}}.tsv"
         priority: 50
+        conda:
+            "../../envs/disfit.yaml"
         threads: 1
         resources:
             mem_mb=4000,
             runtime=120,
-        conda:
-            "../../envs/disfit.yaml"
         params:
             config=config_json("theory", "datasets"),
             parts=config["theory"]["eko_parts"],
@@ -79,10 +79,10 @@ if SOURCE == "theory":
             f"{RUN}/logs/theory/fktable_{{fktable}}.log",
         benchmark:
             f"{RUN}/benchmarks/theory/fktable_{{fktable}}.tsv"
-        resources:
-            mem_mb=4000,
         conda:
             "../../envs/disfit.yaml"
+        resources:
+            mem_mb=4000,
         params:
             config=config_json("theory"),
         shell:
@@ -93,18 +93,20 @@ if SOURCE == "theory":
     use rule theory_fktable as theory_positivity_fktable with:
         output:
             f"{THEORY}/computed/positivity/{{fktable}}.parquet",
-        wildcard_constraints:
-            fktable="|".join(POSITIVITY_STRUCTURE_FUNCTIONS),
         log:
             f"{RUN}/logs/theory/fktable_{{fktable}}.log",
         benchmark:
             f"{RUN}/benchmarks/theory/fktable_{{fktable}}.tsv"
+        wildcard_constraints:
+            fktable="|".join(POSITIVITY_STRUCTURE_FUNCTIONS),
 
     rule theory_constraints:
         input:
             EKO_FILES,
         output:
-            positivity=expand(f"{THEORY}/computed/positivity/{{name}}.parquet", name=POSITIVITY_PDFS),
+            positivity=expand(
+                f"{THEORY}/computed/positivity/{{name}}.parquet", name=POSITIVITY_PDFS
+            ),
             integrability=expand(
                 f"{THEORY}/computed/integrability/{{name}}.parquet", name=INTEGRABILITY
             ),
@@ -241,9 +243,7 @@ rule import_pickles:
         "../../envs/disfit.yaml"
     params:
         optional=lambda wildcards, input: " ".join(
-            f"--{kind} {input[kind]}"
-            for kind in ("positivity", "integrability")
-            if input[kind]
+            f"--{kind} {input[kind]}" for kind in ("positivity", "integrability") if input[kind]
         ),
     shell:
         "disfit import pickles --experiments {input.experiments} {params.optional}"

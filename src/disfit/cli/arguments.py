@@ -26,13 +26,21 @@ def add_fit_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", required=True, type=Path, help="folder of the data tables")
     parser.add_argument("--covmat", required=True, type=Path)
     parser.add_argument(
-        "--fktables", required=True, nargs="+", type=Path,
+        "--fktables",
+        required=True,
+        nargs="+",
+        type=Path,
         help="one folder of FK tables per dataset, named after it",
     )
-    parser.add_argument("--positivity", type=Path, default=None,
-                        help="folder of the positivity sets' FK tables")
-    parser.add_argument("--integrability", type=Path, default=None,
-                        help="folder of the integrability sets' FK tables")
+    parser.add_argument(
+        "--positivity", type=Path, default=None, help="folder of the positivity sets' FK tables"
+    )
+    parser.add_argument(
+        "--integrability",
+        type=Path,
+        default=None,
+        help="folder of the integrability sets' FK tables",
+    )
 
 
 def replica_numbers(text: str) -> list[int]:
@@ -51,3 +59,33 @@ def add_parts(parser: argparse.ArgumentParser, what: str) -> None:
     """--part/--parts of a computation split into parallel jobs."""
     parser.add_argument("--part", type=int, default=0, help=f"which part of the {what} (from 0)")
     parser.add_argument("--parts", type=int, default=1, help=f"parts the {what} are split into")
+
+
+def add_command(
+    commands,
+    name: str,
+    help_text: str,
+    func,
+    *options: tuple[str, dict[str, Any]],
+    config: bool = True,
+    eko: bool = False,
+    out: str | None = "--out",
+) -> argparse.ArgumentParser:
+    """A subcommand calling `func`: with the config options, --eko parts, an output option
+    `out` (a file or folder) as asked, and `options` as (flag, add_argument keywords)."""
+    parser = commands.add_parser(name, help=help_text)
+    if config:
+        add_config(parser)
+    if eko:
+        parser.add_argument("--eko", required=True, type=Path, nargs="+", help="the eko parts")
+    if out:
+        parser.add_argument(out, required=True, type=Path)
+    for flag, keywords in options:
+        parser.add_argument(flag, **keywords)
+    parser.set_defaults(func=func)
+    return parser
+
+
+#: an option naming a file or folder the command needs
+def required_path(help_text: str | None = None) -> dict[str, Any]:
+    return {"required": True, "type": Path, "help": help_text}

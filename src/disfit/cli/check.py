@@ -7,12 +7,9 @@ from pathlib import Path
 
 
 def _check_config(args: argparse.Namespace) -> None:
-    from disfit.checks import check_config
-    from disfit.config import load_config
+    from disfit.checks import check_config_file
 
-    config = load_config(args.config)
-    check_config(config, str(args.config))
-    print(f"{args.config}: valid ({len(config['datasets'])} datasets)")
+    print(check_config_file(args.config))
 
 
 def add_parsers(stages) -> None:

@@ -12,9 +12,17 @@ from disfit.cli import arguments
 def _fit(args: argparse.Namespace) -> None:
     from disfit.fit.runner import fit_batch
 
-    fit_batch(arguments.config(args), args.data_dir, args.covmat, args.fktables,
-              args.positivity, args.integrability, args.replicas, args.outdir,
-              interactive=sys.stderr.isatty())
+    fit_batch(
+        arguments.config(args),
+        args.data_dir,
+        args.covmat,
+        args.fktables,
+        args.positivity,
+        args.integrability,
+        args.replicas,
+        args.outdir,
+        interactive=sys.stderr.isatty(),
+    )
 
 
 def _postfit(args: argparse.Namespace) -> None:
@@ -27,8 +35,9 @@ def add_parsers(stages) -> None:
     p = stages.add_parser("fit", help="fit a batch of replicas (TensorFlow)")
     arguments.add_config(p)
     arguments.add_fit_inputs(p)
-    p.add_argument("--replicas", required=True, type=arguments.replica_numbers,
-                   help="N or FIRST-LAST")
+    p.add_argument(
+        "--replicas", required=True, type=arguments.replica_numbers, help="N or FIRST-LAST"
+    )
     p.add_argument("--outdir", required=True, type=Path, help="replica_<k>/ folders go here")
     p.set_defaults(func=_fit)
 

@@ -35,24 +35,23 @@ def _set(args: argparse.Namespace) -> None:
 def add_parsers(stages) -> None:
     lhapdf = stages.add_parser("lhapdf", help="the LHAPDF set of a fit (one eko operator)")
     commands = lhapdf.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = commands.add_parser("eko", help="eko from Q0 to the LHAPDF Q grid, in parts")
-    arguments.add_config(p)
+    add, path = arguments.add_command, arguments.required_path
+    p = add(commands, "eko", "eko from Q0 to the LHAPDF Q grid, in parts", _eko)
     arguments.add_parts(p, "Q values")
-    p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(func=_eko)
-    p = commands.add_parser("operator", help="eko parts → the LHAPDF evolution operator")
-    arguments.add_config(p)
-    p.add_argument("--eko", required=True, type=Path, nargs="+", help="the eko parts")
-    p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(func=_operator)
-    p = commands.add_parser("copy", help="check a (shipped) operator against the theory, copy it")
-    p.add_argument("source", type=Path)
-    arguments.add_config(p)
-    p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(func=_copy)
-    p = commands.add_parser("set", help="postfit replicas → LHAPDF set and n3fit exportgrids")
-    arguments.add_config(p)
-    p.add_argument("--postfit-dir", required=True, type=Path, help="the postfit folder")
-    p.add_argument("--operator", required=True, type=Path, help="the theory's LHAPDF operator")
-    p.add_argument("--outdir", required=True, type=Path, help="the set and exportgrids go here")
-    p.set_defaults(func=_set)
+    add(commands, "operator", "eko parts → the LHAPDF evolution operator", _operator, eko=True)
+    add(
+        commands,
+        "copy",
+        "check a (shipped) operator against the theory, copy it",
+        _copy,
+        ("source", {"type": Path}),
+    )
+    add(
+        commands,
+        "set",
+        "postfit replicas → LHAPDF set and n3fit exportgrids",
+        _set,
+        ("--postfit-dir", path("the postfit folder")),
+        ("--operator", path("the theory's LHAPDF operator")),
+        out="--outdir",
+    )

@@ -11,9 +11,18 @@ from disfit.cli import arguments
 def _report(args: argparse.Namespace) -> None:
     from disfit.report.build import make_report
 
-    make_report(arguments.config(args), args.postfit_dir, args.outdir, args.data_dir,
-                args.covmat, args.fktables, args.positivity, args.integrability,
-                args.lhapdf_dir, args.benchmarks)
+    make_report(
+        arguments.config(args),
+        args.postfit_dir,
+        args.outdir,
+        args.data_dir,
+        args.covmat,
+        args.fktables,
+        args.positivity,
+        args.integrability,
+        args.lhapdf_dir,
+        args.benchmarks,
+    )
 
 
 def add_parsers(stages) -> None:

@@ -66,63 +66,82 @@ def _import_pickles(args: argparse.Namespace) -> None:
     import_pickles(args.experiments, args.outdir, args.positivity, args.integrability)
 
 
-def _dataset_tables(commands, name: str, help_text: str, source: str, func) -> None:
-    """A command that writes one data table's FK tables to --outdir from the folder `source`."""
-    p = commands.add_parser(name, help=help_text)
-    p.add_argument(source, required=True, type=Path)
-    p.add_argument("--data-table", required=True, type=Path)
-    p.add_argument("--outdir", required=True, type=Path)
-    p.set_defaults(func=func)
-
-
 def add_parsers(stages) -> None:
     theory = stages.add_parser("theory", help="DIS FK tables from yadism + eko")
     commands = theory.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = commands.add_parser("coefficients", help="yadism coefficient functions of an FK table")
-    arguments.add_config(p)
-    p.add_argument("--fktable", required=True)
-    p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(func=_coefficients)
-    p = commands.add_parser("eko", help="the FK tables' evolution operator on Q2 nodes")
-    arguments.add_config(p)
-    arguments.add_parts(p, "Q2 nodes")
-    p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(func=_eko)
-    p = commands.add_parser("fktable", help="coefficients ⊗ operator → FK table")
-    arguments.add_config(p)
-    p.add_argument("--coefficients", required=True, type=Path)
-    p.add_argument("--eko", required=True, type=Path, nargs="+", help="the eko parts")
-    p.add_argument("--out", required=True, type=Path)
-    p.set_defaults(func=_fktable)
-    p = commands.add_parser("constraints", help="positivity x·f and integrability FK tables")
-    arguments.add_config(p)
-    p.add_argument("--eko", required=True, type=Path, nargs="+", help="the eko parts")
-    p.add_argument("--positivity", required=True, type=Path, help="folder of the x·f tables")
-    p.add_argument("--integrability", required=True, type=Path)
-    p.set_defaults(func=_constraints)
-    p = commands.add_parser("copy", help="check FK tables against the theory and copy them")
-    p.add_argument("sources", nargs="+", type=Path)
-    arguments.add_config(p)
-    p.add_argument("--out", required=True, type=Path, help="a .parquet file or a folder")
-    p.set_defaults(func=_copy)
-    _dataset_tables(
-        commands, "dataset", "a dataset's FK tables with its C-factors", "--theory-fktables",
-        _dataset,
-    )
-    p = commands.add_parser("export", help="FK tables → an NNPDF theory folder (PineAPPL)")
-    p.add_argument("fktables", nargs="+", type=Path, help="folders of FK-table Parquet files")
-    p.add_argument("--out", required=True, type=Path, help="theory_<ID> folder to write")
-    p.set_defaults(func=_export)
-
     imports = stages.add_parser("import", help="FK tables from PineAPPL files or n3fit pickles")
-    commands = imports.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _dataset_tables(
-        commands, "pineappl", "a dataset's FK tables from an NNPDF theory folder",
-        "--theory-folder", _import_pineappl,
+    import_commands = imports.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add, path = arguments.add_command, arguments.required_path
+    add(
+        commands,
+        "coefficients",
+        "yadism coefficient functions of an FK table",
+        _coefficients,
+        ("--fktable", {"required": True}),
     )
-    p = commands.add_parser("pickles", help="n3fit pickles → data tables, covmat, FK tables")
-    p.add_argument("--experiments", required=True, type=Path, help="toyexpinfo.pkl")
-    p.add_argument("--positivity", type=Path, default=None, help="posdatasets.pkl")
-    p.add_argument("--integrability", type=Path, default=None, help="integdatasets.pkl")
-    p.add_argument("--outdir", required=True, type=Path)
-    p.set_defaults(func=_import_pickles)
+    p = add(commands, "eko", "the FK tables' evolution operator on Q2 nodes", _eko)
+    arguments.add_parts(p, "Q2 nodes")
+    add(
+        commands,
+        "fktable",
+        "coefficients ⊗ operator → FK table",
+        _fktable,
+        ("--coefficients", path()),
+        eko=True,
+    )
+    add(
+        commands,
+        "constraints",
+        "positivity x·f and integrability FK tables",
+        _constraints,
+        ("--integrability", path()),
+        eko=True,
+        out="--positivity",
+    )
+    add(
+        commands,
+        "copy",
+        "check FK tables against the theory and copy them",
+        _copy,
+        ("sources", {"nargs": "+", "type": Path, "help": "FK tables; --out: .parquet or folder"}),
+    )
+    add(
+        commands,
+        "export",
+        "FK tables → an NNPDF theory folder (PineAPPL)",
+        _export,
+        ("fktables", {"nargs": "+", "type": Path, "help": "folders of FK-table Parquet files"}),
+        config=False,
+    )
+    # one data table's FK tables, into --outdir, from the theory's or an NNPDF theory folder
+    for group, name, source, func, help_text in (
+        (commands, "dataset", "--theory-fktables", _dataset, "with the dataset's C-factors"),
+        (
+            import_commands,
+            "pineappl",
+            "--theory-folder",
+            _import_pineappl,
+            "from an NNPDF theory folder",
+        ),
+    ):
+        add(
+            group,
+            name,
+            f"a dataset's FK tables {help_text}",
+            func,
+            (source, path()),
+            ("--data-table", path()),
+            config=False,
+            out="--outdir",
+        )
+    add(
+        import_commands,
+        "pickles",
+        "n3fit pickles → data tables, covmat, FK tables",
+        _import_pickles,
+        ("--experiments", path("toyexpinfo.pkl")),
+        ("--positivity", {"type": Path, "help": "posdatasets.pkl"}),
+        ("--integrability", {"type": Path, "help": "integdatasets.pkl"}),
+        config=False,
+        out="--outdir",
+    )

@@ -174,7 +174,12 @@ def write_configured_dataset(config: Mapping[str, Any], name: str, out: Path) ->
     entry = entries[name]
     dataset = load_dataset(name, entry["variant"], cuts=config["cuts"], cfac=entry["cfac"])
     write_dataset(dataset, out)
-    log.info("%s (%s): %d of %d points pass the cuts → %s", dataset.name, dataset.variant,
-             dataset.ndata, dataset.ndata_total, out)
+    log.info(
+        "%s (%s): %d of %d points pass the cuts → %s",
+        dataset.name,
+        dataset.variant,
+        dataset.ndata,
+        dataset.ndata_total,
+        out,
+    )
     return dataset
-

@@ -177,7 +177,7 @@ def load_fit_inputs(
                 frac,
                 dataset.operation,
                 tuple(operands),
-            )  # fmt: skip
+            )
         )
         offset += dataset.ndata
     central = np.concatenate([d.central for d in datasets])
@@ -247,5 +247,12 @@ def fit_inputs_from_config(
     if fit["t0pdfset"]:
         t0 = t0_pdf(fit["t0pdfset"], float(theory_card(config["theory"])["Q0"]))
     fracs = {d["dataset"]: d["frac"] for d in config["datasets"]}
-    return load_fit_inputs(data_dir, covmat, fktable_dirs, constraints["positivity"],
-                           constraints["integrability"], fracs, t0)
+    return load_fit_inputs(
+        data_dir,
+        covmat,
+        fktable_dirs,
+        constraints["positivity"],
+        constraints["integrability"],
+        fracs,
+        t0,
+    )

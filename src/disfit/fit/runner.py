@@ -24,12 +24,18 @@ from disfit.io.replica import EXPORT_XGRID, write_history, write_json, write_rep
 
 log = logging.getLogger("disfit")
 
+
 def versions() -> dict[str, str]:
     import keras
     import tensorflow as tf
 
-    return {"disfit": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "numpy": np.__version__, "python": platform.python_version()}  # fmt: skip
+    return {
+        "disfit": __version__,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
 
 
 @fixed_blas_threads
@@ -83,7 +89,7 @@ def fit_replicas(
                     "smallx": float(alpha[r, j]),
                     "largex": float(beta[r, j]),
                     "trainable": bool(pdf.arch.trainable[j]),
-                }  # fmt: skip
+                }
                 for j, f in enumerate(FITTED_BASIS)
             ],
             "stop_epoch": int(result.stop_epoch[r]) + 1,
@@ -149,7 +155,11 @@ def fit_batch(
     if interactive:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        columns = (TextColumn(label), BarColumn(), TextColumn("epoch {task.completed}/{task.total}"))
+        columns = (
+            TextColumn(label),
+            BarColumn(),
+            TextColumn("epoch {task.completed}/{task.total}"),
+        )
         with Progress(*columns, TimeRemainingColumn()) as bar:
             task = bar.add_task("fit", total=fit["epochs"])
             results = fit_replicas(

@@ -92,7 +92,7 @@ class ChiSquare:
             (
                 d.operation,
                 [tiled(op.reshape(d.ndata, -1)[:, self.columns], len(masks)) for op in d.operands],
-            )  # fmt: skip
+            )
             for d in nonlinear
         ]
         tri, rhs, const = [], [], []
@@ -142,8 +142,9 @@ class FitResult:
     seconds: float
 
 
-def lagrange_schedule(initial: float | None, multiplier: float | None, maxlambda: float,
-                      epochs: int) -> tuple[float, float]:  # fmt: skip
+def lagrange_schedule(
+    initial: float | None, multiplier: float | None, maxlambda: float, epochs: int
+) -> tuple[float, float]:
     """n3fit's (initial λ, factor per PUSH_EACH epochs) reaching `maxlambda` at the end."""
     steps = max(int(epochs / PUSH_EACH), 1)
     if multiplier is None:
@@ -179,13 +180,17 @@ class Trainer:
                 return tf.zeros((nrep, 0, 8 * len(inputs.xgrid))), tf.zeros((0,)), tf.zeros((0,))
             rows, init, mult = [], [], []
             for s in sets:
-                i0, m = lagrange_schedule(config.get("initial"), config.get("multiplier"),
-                                          s.maxlambda, self.epochs)  # fmt: skip
+                i0, m = lagrange_schedule(
+                    config.get("initial"), config.get("multiplier"), s.maxlambda, self.epochs
+                )
                 rows.append(s.table.reshape(len(s.table), -1))
                 init += [i0] * len(s.table)
                 mult += [m] * len(s.table)
-            return (tiled(np.concatenate(rows), nrep),
-                    tf.constant(init, tf.float32), tf.constant(mult, tf.float32))  # fmt: skip
+            return (
+                tiled(np.concatenate(rows), nrep),
+                tf.constant(init, tf.float32),
+                tf.constant(mult, tf.float32),
+            )
 
         self.pos_table, self.pos_init, self.pos_mult = lagrange(
             inputs.positivity, fit["positivity"]
@@ -202,7 +207,7 @@ class Trainer:
             {
                 "class_name": opt["optimizer_name"],
                 "config": {"learning_rate": opt["learning_rate"]},
-            }  # fmt: skip
+            }
         )
         self.clipnorm = opt.get("clipnorm")
         self.variables = self.pdf.variables

@@ -106,8 +106,10 @@ def read_fktable(path: str | Path) -> FKTable:
         raise DisfitError(f"{path}: {table.num_rows} rows, expected ndata*nx = {ndata * nx}")
     data = table.column("data").to_numpy()
     xidx = table.column("x_index").to_numpy()
-    if not (np.array_equal(data, np.repeat(np.arange(ndata), nx))
-            and np.array_equal(xidx, np.tile(np.arange(nx), ndata))):  # fmt: skip
+    if not (
+        np.array_equal(data, np.repeat(np.arange(ndata), nx))
+        and np.array_equal(xidx, np.tile(np.arange(nx), ndata))
+    ):
         raise DisfitError(f"{path}: rows are not in (data, x_index) order; regenerate the table")
     values = np.empty((ndata, len(flavours), nx))
     for j, flavour in enumerate(flavours):

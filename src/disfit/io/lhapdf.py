@@ -122,8 +122,10 @@ class LHAPDFSet:
                     if pid in sub.pids:
                         out[i] = values[sub.pids.index(pid)]
                 return sub.xgrid, out
-        raise DisfitError(f"Q = {q} GeV is outside set {self.name} ({self.info['QMin']}-"
-                          f"{self.info['QMax']} GeV)")  # fmt: skip
+        raise DisfitError(
+            f"Q = {q} GeV is outside set {self.name} ({self.info['QMin']}-{self.info['QMax']} GeV)"
+        )
+
 
 def read_member(path: Path) -> list[Subgrid]:
     """The subgrids of one lhagrid1 member file (PDG id 0 read as the gluon, 21)."""
@@ -144,8 +146,10 @@ def read_member(path: Path) -> list[Subgrid]:
         except (ValueError, IndexError) as exc:
             raise DisfitError(f"{path}: malformed subgrid ({exc})") from None
         if knots.size != len(xs) * len(qs) * len(pids):
-            raise DisfitError(f"{path}: a subgrid has {knots.size} values, expected "
-                              f"{len(xs) * len(qs) * len(pids)}; rewrite the set")  # fmt: skip
+            raise DisfitError(
+                f"{path}: a subgrid has {knots.size} values, expected "
+                f"{len(xs) * len(qs) * len(pids)}; rewrite the set"
+            )
         values = knots.reshape(len(xs), len(qs), len(pids)).transpose(1, 2, 0)
         subgrids.append(Subgrid(xs, qs, pids, values))
     if not subgrids:

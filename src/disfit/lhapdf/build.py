@@ -38,8 +38,10 @@ def postfit_members(postfit_dir: Path) -> tuple[list[Path], list[int]]:
             f"{postfit_dir}/veto_count.json: unreadable ({exc}); rerun postfit"
         ) from None
     if len(selected) != len(folders) - 1:
-        raise DisfitError(f"{postfit_dir}: {len(folders) - 1} replicas but {len(selected)} "
-                          "selected in veto_count.json; rerun postfit")  # fmt: skip
+        raise DisfitError(
+            f"{postfit_dir}: {len(folders) - 1} replicas but {len(selected)} "
+            "selected in veto_count.json; rerun postfit"
+        )
     return [p for _, p in folders], [0, *selected]
 
 
@@ -74,25 +76,50 @@ def evolve_set(
     with atomic_dir(outdir) as tmp:
         folder = tmp / name
         folder.mkdir()
-        info = set_info(card, f"disfit fit {name}: {len(folders) - 1} replicas after postfit",
-                        len(folders), xgrid, subgrids, alphas)  # fmt: skip
+        info = set_info(
+            card,
+            f"disfit fit {name}: {len(folders) - 1} replicas after postfit",
+            len(folders),
+            xgrid,
+            subgrids,
+            alphas,
+        )
         write_info(folder / f"{name}.info", info)
         for member, mc in enumerate(mc_replicas):
             blocks = []
             for i, (qs, _) in enumerate(subgrids):
                 values = rows[member, bounds[i] : bounds[i + 1]][:, columns]
                 blocks.append(Subgrid(xgrid, qs, pids, values))
-            write_member(folder / f"{name}_{member:04d}.dat", blocks,
-                         "central" if member == 0 else "replica", mc)  # fmt: skip
+            write_member(
+                folder / f"{name}_{member:04d}.dat",
+                blocks,
+                "central" if member == 0 else "replica",
+                mc,
+            )
         (tmp / "exportgrids").mkdir()
         for member, f in enumerate(flavour):
-            write_n3fit_exportgrid(tmp / "exportgrids" / f"replica_{member}.exportgrid", member,
-                             float(card["Q0"]), xgrid, f)  # fmt: skip
-        summary = {"set": name, "members": len(folders), "theory_id": theory_id,
-                   "seconds": time.perf_counter() - start}  # fmt: skip
+            write_n3fit_exportgrid(
+                tmp / "exportgrids" / f"replica_{member}.exportgrid",
+                member,
+                float(card["Q0"]),
+                xgrid,
+                f,
+            )
+        summary = {
+            "set": name,
+            "members": len(folders),
+            "theory_id": theory_id,
+            "seconds": time.perf_counter() - start,
+        }
         (tmp / "evolution.json").write_text(json.dumps(summary, indent=1) + "\n")
-    log.info("LHAPDF set %s: %d members, %d Q values → %s (%.1f s)", name, len(folders),
-             len(alphas), outdir / name, summary["seconds"])  # fmt: skip
+    log.info(
+        "LHAPDF set %s: %d members, %d Q values → %s (%.1f s)",
+        name,
+        len(folders),
+        len(alphas),
+        outdir / name,
+        summary["seconds"],
+    )
     return summary
 
 

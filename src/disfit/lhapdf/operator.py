@@ -142,7 +142,11 @@ def compute_part(theory: Mapping[str, Any], part: int, parts: int, path: Path) -
     mine = targets[part::parts]
     log.info(
         "LHAPDF eko part %d/%d: %d of %d Q values on %d x points",
-        part + 1, parts, len(mine), len(targets), len(eko_xgrid()),
+        part + 1,
+        parts,
+        len(mine),
+        len(targets),
+        len(eko_xgrid()),
     )
     compute_eko(card, mine, eko_xgrid(), path)
 
@@ -153,12 +157,17 @@ def collect_parts(theory: Mapping[str, Any], paths: Sequence[Path], out: Path) -
     op = operator_from_eko(paths, float(card["Q0"]), theory_id(theory))
     expected = eko_targets(lhapdf_qgrid(card))
     if not same_targets(op.targets, expected):
-        raise DisfitError(f"eko parts {list(map(str, paths))} do not hold the LHAPDF Q grid; "
-                          "rerun them")
+        raise DisfitError(
+            f"eko parts {list(map(str, paths))} do not hold the LHAPDF Q grid; rerun them"
+        )
     # the grid's own values, which `disfit lhapdf set` checks
     write_operator(dataclasses.replace(op, targets=expected), out)
-    log.info("evolution operator: %d Q values, %d flavour blocks → %s", len(op.targets),
-             len(op.blocks), out)
+    log.info(
+        "evolution operator: %d Q values, %d flavour blocks → %s",
+        len(op.targets),
+        len(op.blocks),
+        out,
+    )
 
 
 def copy_operator(theory: Mapping[str, Any], source: Path, out: Path) -> None:

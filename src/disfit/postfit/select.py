@@ -94,16 +94,22 @@ def postfit(
             for name in (EVOLUTION_FILE, FLAVOUR_FILE, JSON_FILE):
                 shutil.copyfile(source / name, target / name)
             grids.append(read_replica_grid(source / EVOLUTION_FILE)[1])
-        write_replica_grids(tmp / "replica_0", np.mean(grids, axis=0), q0,
-                         {"replica": 0, "mean_of": selected})  # fmt: skip
+        write_replica_grids(
+            tmp / "replica_0", np.mean(grids, axis=0), q0, {"replica": 0, "mean_of": selected}
+        )
         (tmp / "veto_count.json").write_text(json.dumps(summary, indent=1) + "\n")
         columns = {"replica": pa.array(numbers, pa.int64())}
         columns.update({key: pa.array([bool(v) for v in m]) for key, m in vetoes.items()})
         table = pa.table(columns).to_pandas()
         table["selected_as"] = [selected.index(k) + 1 if k in selected else 0 for k in numbers]
         table.to_csv(tmp / "vetoes.tsv", sep="\t", index=False)
-    log.info("postfit: %d of %d replicas pass, %d selected → %s", len(passing), len(numbers),
-             len(selected), outdir)  # fmt: skip
+    log.info(
+        "postfit: %d of %d replicas pass, %d selected → %s",
+        len(passing),
+        len(numbers),
+        len(selected),
+        outdir,
+    )
     return summary
 
 

@@ -38,9 +38,15 @@ log = logging.getLogger("disfit")
 REPORT_Q = 100.0  # GeV, the second scale of the PDF plots
 _SECTIONS = [
     (t.lower().replace(" ", "-"), t)
-    for t in ("PDFs", "χ² per dataset", "Data and theory", "Training", "Postfit vetoes",
-              "Provenance")
-]  # fmt: skip
+    for t in (
+        "PDFs",
+        "χ² per dataset",
+        "Data and theory",
+        "Training",
+        "Postfit vetoes",
+        "Provenance",
+    )
+]
 
 
 def _members(postfit_dir: Path) -> list[Path]:
@@ -152,11 +158,15 @@ def make_report(
         "chi2_replica0": float(total[0] / inputs.ndata),
         "chi2_replicas": [float(c) for c in total[1:] / inputs.ndata],
         "datasets": {
-            n: {"ndata": int(k), "replica0": float(per[0, j] / k),
-                "mean": float(per[1:, j].mean() / k), "sd": float(per[1:, j].std() / k)}
+            n: {
+                "ndata": int(k),
+                "replica0": float(per[0, j] / k),
+                "mean": float(per[1:, j].mean() / k),
+                "sd": float(per[1:, j].std() / k),
+            }
             for j, (n, k) in enumerate(zip(names, ndata, strict=True))
         },
-    }  # fmt: skip
+    }
 
     title = f"disfit report: {config.get('run_name', '')}"
     t0 = config["fit"].get("t0pdfset")
@@ -168,41 +178,64 @@ def make_report(
         page.section(
             "Summary",
             _table(
-                ["selected replicas", "fitted", "data points", "χ²/N replica 0",
-                 "χ²/N replicas", "E_tr", "E_vl", "Q0 [GeV]"],
-                [[len(folders) - 1, len(veto["replicas_fitted"]), inputs.ndata,
-                  f"{summary['chi2_replica0']:.3f}",
-                  _mean_sd(total[1:] / inputs.ndata),
-                  _mean_sd(erf_tr), _mean_sd(erf_vl), meta["q0"]]],
+                [
+                    "selected replicas",
+                    "fitted",
+                    "data points",
+                    "χ²/N replica 0",
+                    "χ²/N replicas",
+                    "E_tr",
+                    "E_vl",
+                    "Q0 [GeV]",
+                ],
+                [
+                    [
+                        len(folders) - 1,
+                        len(veto["replicas_fitted"]),
+                        inputs.ndata,
+                        f"{summary['chi2_replica0']:.3f}",
+                        _mean_sd(total[1:] / inputs.ndata),
+                        _mean_sd(erf_tr),
+                        _mean_sd(erf_vl),
+                        meta["q0"],
+                    ]
+                ],
             )
             + f"<p>χ² of the predictions to the central data with the fitting covariance "
             f"({'t0: ' + html.escape(str(t0)) if t0 else 'experimental'}); E_tr and E_vl are "
             "the replicas' training and validation χ²/N to their pseudo-data at the best "
-            "epoch.</p><p>" + " · ".join(f'<a href="#{a}">{t}</a>' for a, t in _SECTIONS)
-            + "</p>",
-        )  # fmt: skip
+            "epoch.</p><p>" + " · ".join(f'<a href="#{a}">{t}</a>' for a, t in _SECTIONS) + "</p>",
+        )
         page.section("PDFs")
         page.figure(
             "pdfs_q0",
             figures.pdf_bands(
                 xgrid, _by_pid(flavour[0]), _by_pid(flavour[1:]), f"x·f at Q0 = {meta['q0']} GeV"
-            ),  # fmt: skip
+            ),
             f"PDFs at the parametrisation scale Q0 = {meta['q0']} GeV: replica 0 (the mean), the "
             "68% CL band of the replicas and mean ± 1σ.",
         )
         if lhapdf_dir is not None:
             summary["sum_rules"] = _lhapdf_section(page, Path(lhapdf_dir))
         page.section("χ² per dataset")
-        rows = [[n, k, f"{per[0, j] / k:.3f}", _mean_sd(per[1:, j] / k)]
-                for j, (n, k) in enumerate(zip(names, ndata, strict=True))]  # fmt: skip
-        rows.append(["total", inputs.ndata, f"{summary['chi2_replica0']:.3f}",
-                     f"{np.mean(total[1:]) / inputs.ndata:.3f}"])  # fmt: skip
+        rows = [
+            [n, k, f"{per[0, j] / k:.3f}", _mean_sd(per[1:, j] / k)]
+            for j, (n, k) in enumerate(zip(names, ndata, strict=True))
+        ]
+        rows.append(
+            [
+                "total",
+                inputs.ndata,
+                f"{summary['chi2_replica0']:.3f}",
+                f"{np.mean(total[1:]) / inputs.ndata:.3f}",
+            ]
+        )
         page.parts.append(_table(["dataset", "N", "χ²/N replica 0", "χ²/N replicas"], rows))
         page.figure(
             "chi2_datasets",
             figures.chi2_bars(
                 names, per[0] / ndata, per[1:].mean(0) / ndata, per[1:].std(0) / ndata
-            ),  # fmt: skip
+            ),
             "χ²/N per dataset with the fitting covariance: replica 0 and the replicas.",
         )
         page.section("Data and theory")
@@ -212,50 +245,71 @@ def make_report(
             error = np.sqrt(np.diag(inputs.covmat)[d.rows])
             page.figure(
                 f"data_theory_{d.name}",
-                figures.data_theory(d.name, kin["x"].to_numpy(), kin["Q2"].to_numpy(),
-                                    inputs.central[d.rows], error, predictions[1:, d.rows]),
+                figures.data_theory(
+                    d.name,
+                    kin["x"].to_numpy(),
+                    kin["Q2"].to_numpy(),
+                    inputs.central[d.rows],
+                    error,
+                    predictions[1:, d.rows],
+                ),
                 f"{d.name}: theory of the replicas (mean ± 1σ) over data, with the data's total "
                 f"uncertainty, vs x in bins of Q²; χ²/N (replica 0) = {per[0, j] / ndata[j]:.3f}.",
-            )  # fmt: skip
+            )
         page.section("Training")
         chi2 = total[1:] / inputs.ndata
         page.figure(
             "chi2_distributions",
-            figures.histograms([("training", erf_tr, "E_tr (χ²/N)"),
-                                ("validation", erf_vl, "E_vl (χ²/N)"),
-                                ("all data, central values", chi2, "χ²/N")],
-                               "χ² distributions of the selected replicas"),
+            figures.histograms(
+                [
+                    ("training", erf_tr, "E_tr (χ²/N)"),
+                    ("validation", erf_vl, "E_vl (χ²/N)"),
+                    ("all data, central values", chi2, "χ²/N"),
+                ],
+                "χ² distributions of the selected replicas",
+            ),
             "Training and validation χ²/N at the best epoch, and χ²/N to all data.",
-        )  # fmt: skip
+        )
         page.figure(
             "stopping",
-            figures.histograms([("best epoch", [c["best_epoch"] for c in contents], "epoch"),
-                                ("stopping epoch", [c["stop_epoch"] for c in contents], "epoch")],
-                               "Stopping"),
+            figures.histograms(
+                [
+                    ("best epoch", [c["best_epoch"] for c in contents], "epoch"),
+                    ("stopping epoch", [c["stop_epoch"] for c in contents], "epoch"),
+                ],
+                "Stopping",
+            ),
             "Epoch of the best validation χ² (kept weights) and epoch the training stopped.",
-        )  # fmt: skip
+        )
         arcs = np.array([c["arc_lengths"] for c in contents])
         page.figure(
             "arclengths",
-            figures.histograms([(f, arcs[:, i], "arc length")
-                                for i, f in enumerate(("Σ", "g", "V", "V3", "V8"))],
-                               "Arc lengths at Q0"),
+            figures.histograms(
+                [(f, arcs[:, i], "arc length") for i, f in enumerate(("Σ", "g", "V", "V3", "V8"))],
+                "Arc lengths at Q0",
+            ),
             "Arc lengths of the selected replicas (postfit vetoes outliers beyond mean + nσ).",
-        )  # fmt: skip
+        )
         if inputs.positivity:
             sets = []
             for p in inputs.positivity:
                 values = np.einsum("dka,rka->rd", p.table, xf_fit[1:])
                 sets.append((p.name, _positivity_x(p.table.shape[0]), values))
-            page.figure("positivity", figures.positivity(sets),
-                        "Positivity observables (structure functions and x·f at their Q²) "
-                        "of every selected replica; they must stay above zero.")  # fmt: skip
+            page.figure(
+                "positivity",
+                figures.positivity(sets),
+                "Positivity observables (structure functions and x·f at their Q²) "
+                "of every selected replica; they must stay above zero.",
+            )
         page.section("Postfit vetoes", _veto_table(veto))
         page.section("Provenance", _provenance(config, contents, benchmarks))
         (tmp / "index.html").write_text(page.html(title))
         (tmp / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    log.info("report → %s (%d figures)", outdir / "index.html",
-             len(list((outdir / "figures").glob("*.png"))))  # fmt: skip
+    log.info(
+        "report → %s (%d figures)",
+        outdir / "index.html",
+        len(list((outdir / "figures").glob("*.png"))),
+    )
     return summary
 
 
@@ -280,10 +334,14 @@ def _lhapdf_section(page: _Page, lhapdf_dir: Path) -> list[float]:
         full[:, FLAVOUR_PIDS.index(pid)] = values[:, i]
     page.figure(
         "pdfs_100gev",
-        figures.pdf_bands(xgrid, _by_pid(full[0]), _by_pid(full[1:]),
-                          f"x·f at Q = {REPORT_Q:g} GeV (LHAPDF set {pdfset.name})"),
+        figures.pdf_bands(
+            xgrid,
+            _by_pid(full[0]),
+            _by_pid(full[1:]),
+            f"x·f at Q = {REPORT_Q:g} GeV (LHAPDF set {pdfset.name})",
+        ),
         f"PDFs at Q = {REPORT_Q:g} GeV from the LHAPDF set {pdfset.name} (eko evolution).",
-    )  # fmt: skip
+    )
     sums = [momentum_integral(xgrid, v) for v in values]
     page.parts.append(
         f"<p>LHAPDF set <b>{html.escape(pdfset.name)}</b>: {len(values)} members, "
@@ -308,10 +366,13 @@ def _veto_table(veto: Mapping[str, Any]) -> str:
         f"<p>{len(veto['passing'])} of {len(fitted)} replicas pass; {len(veto['selected'])} "
         f"selected. Thresholds: {html.escape(json.dumps(veto['thresholds']))}. "
         f"Unreadable replicas skipped: {len(skipped)}"
-        + ("" if not skipped else " (" + html.escape("; ".join(f"{k}: {v}"
-                                                         for k, v in skipped.items())) + ")")
+        + (
+            ""
+            if not skipped
+            else " (" + html.escape("; ".join(f"{k}: {v}" for k, v in skipped.items())) + ")"
+        )
         + ".</p>"
-    )  # fmt: skip
+    )
     return text
 
 

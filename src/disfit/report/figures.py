@@ -76,18 +76,35 @@ def data_theory(
     used = sorted(set(bins))
     cols = min(3, len(used))
     rows = int(np.ceil(len(used) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False,
-                             constrained_layout=True)  # fmt: skip
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False, constrained_layout=True
+    )
     mean, sd = theory.mean(axis=0), theory.std(axis=0)
     for ax, b in zip(axes.flat, used, strict=False):
         sel = np.flatnonzero(bins == b)
         order = sel[np.argsort(x[sel])]
-        ax.errorbar(x[order], np.ones(len(order)), yerr=error[order] / np.abs(data[order]),
-                    fmt="o", ms=3, color="k", lw=0.8, label="data")  # fmt: skip
+        ax.errorbar(
+            x[order],
+            np.ones(len(order)),
+            yerr=error[order] / np.abs(data[order]),
+            fmt="o",
+            ms=3,
+            color="k",
+            lw=0.8,
+            label="data",
+        )
         # points at one x may have several Q² in a bin: theory as points, not a line
         ratio, spread = mean[order] / data[order], sd[order] / np.abs(data[order])
-        ax.errorbar(x[order] * 1.03, ratio, yerr=spread, fmt="s", ms=3, color="C3", lw=1.2,
-                    label="theory (replicas)")  # fmt: skip
+        ax.errorbar(
+            x[order] * 1.03,
+            ratio,
+            yerr=spread,
+            fmt="s",
+            ms=3,
+            color="C3",
+            lw=1.2,
+            label="theory (replicas)",
+        )
         if x[order].max() > 10 * x[order].min():
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(NullFormatter())
@@ -103,12 +120,17 @@ def data_theory(
 
 def histograms(panels: Sequence[tuple[str, np.ndarray, str]], title: str) -> Figure:
     """One histogram per (title, values, x label), side by side."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False,
-                             constrained_layout=True)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False, constrained_layout=True
+    )
     for ax, (label, values, xlabel) in zip(axes.flat, panels, strict=True):
         values = np.asarray(values, dtype=float)
-        ax.hist(values[np.isfinite(values)], bins=min(30, max(5, len(values) // 3)), color="C0",
-                alpha=0.8)  # fmt: skip
+        ax.hist(
+            values[np.isfinite(values)],
+            bins=min(30, max(5, len(values) // 3)),
+            color="C0",
+            alpha=0.8,
+        )
         ax.axvline(np.mean(values), color="C3", lw=1.2, label=f"mean {np.mean(values):.3g}")
         ax.set_title(label)
         ax.set_xlabel(xlabel)
@@ -123,8 +145,9 @@ def positivity(sets: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> Figure:
     zero line the constraint keeps them above."""
     cols = 4
     rows = int(np.ceil(len(sets) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(16, 3.2 * rows), squeeze=False,
-                             constrained_layout=True)  # fmt: skip
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(16, 3.2 * rows), squeeze=False, constrained_layout=True
+    )
     for ax, (name, x, values) in zip(axes.flat, sets, strict=False):
         order = np.argsort(x)
         for r in values:

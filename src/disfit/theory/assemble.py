@@ -33,6 +33,7 @@ from disfit.theory.qgrid import Patch, interpolate
 
 log = logging.getLogger("disfit")
 
+
 class OperatorAt:
     """Evolution operators at any Q² ≥ Q0² from the eko nodes, cached per Q²."""
 
@@ -169,5 +170,10 @@ def constraint_fktables(
         write_fktable(fk, positivity / f"{name}.parquet")
     for name in INTEGRABILITY:
         write_fktable(integrability_fktable(name, card, tid), integrability / f"{name}.parquet")
-    log.info("%d positivity x·f tables → %s, %d integrability tables → %s", len(POSITIVITY_PDFS),
-             positivity, len(INTEGRABILITY), integrability)
+    log.info(
+        "%d positivity x·f tables → %s, %d integrability tables → %s",
+        len(POSITIVITY_PDFS),
+        positivity,
+        len(INTEGRABILITY),
+        integrability,
+    )

@@ -25,6 +25,7 @@ from disfit.theory.card import theory_card, theory_id, xgrid
 
 log = logging.getLogger("disfit")
 
+
 @functools.cache
 def catalog() -> dict[str, dict[str, Any]]:
     """Observable, process, projectile, target and size of each known DIS FK table."""

@@ -82,8 +82,9 @@ def load_operators(
         try:
             with eko.EKO.read(Path(path)) as output:
                 grids.append(np.asarray(output.xgrid.raw, dtype=float))
-                items += [((float(ep[0]), int(ep[1])), np.array(op.operator))
-                          for ep, op in output.items()]  # fmt: skip
+                items += [
+                    ((float(ep[0]), int(ep[1])), np.array(op.operator)) for ep, op in output.items()
+                ]
         except Exception as exc:  # eko raises many types for a broken archive
             raise DisfitError(
                 f"{path}: not a readable eko output ({exc}); rerun the theory"
@@ -110,8 +111,12 @@ def fktable_nodes(config: Mapping[str, Any]) -> list[tuple[float, int]]:
             q2 += [p["Q2"] for p in points if p["Q2"] >= card["Q0"] ** 2]
     all_patches = theory_patches(card)
     nodes = q2_nodes(q2, all_patches, ratio=float(config["theory"]["node_ratio"]))
-    log.info("%d Q2 nodes for %d distinct Q2 (patches nf=%s)", len(nodes), len(set(q2)),
-             [p.nf for p in all_patches])
+    log.info(
+        "%d Q2 nodes for %d distinct Q2 (patches nf=%s)",
+        len(nodes),
+        len(set(q2)),
+        [p.nf for p in all_patches],
+    )
     return nodes
 
 

@@ -94,7 +94,7 @@ def import_pickles(
                     sys_treatment=("ADD",) * nsys,
                     sys_type=tuple(
                         f"PICKLE_{exp.get('name', 'EXP')}_{k}" for k in np.flatnonzero(keep)
-                    ),  # fmt: skip
+                    ),
                     fktables=operands,
                     operation=operation,
                     ndata_total=ndata,
