@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import toy_xf_evolution  # noqa: E402
+from helpers import toy_xf_evolution  # noqa: E402
 
 from disfit.theory.assemble import OperatorAt, fktable_from_coefficients  # noqa: E402
 from disfit.theory.card import theory_card, xgrid  # noqa: E402

@@ -15,11 +15,23 @@ from disfit.io.datatable import write_dataset
 from disfit.io.fktable import FKTable, read_fktable, write_fktable
 
 
-def commondata_config(dataset: str, variant: str | None = None, cuts: dict | None = None) -> str:
-    """`--config-json` of `disfit data commondata`: the config lists the dataset (and the cuts)."""
+def commondata_error(
+    capsys, tmp_path, dataset: str, variant: str | None = None, cuts: dict | None = None
+) -> str:
+    """The error line of `disfit data commondata` for a config listing `dataset` (and cuts)."""
     entry = {"dataset": dataset} if variant is None else {"dataset": dataset, "variant": variant}
     config = {"datasets": [entry]} if cuts is None else {"datasets": [entry], "cuts": cuts}
-    return json.dumps(config)
+    return run_cli(
+        capsys,
+        "data",
+        "commondata",
+        "--config-json",
+        json.dumps(config),
+        "--dataset",
+        dataset,
+        "--out",
+        str(tmp_path / "d.parquet"),
+    )
 
 
 def no_outputs(folder) -> bool:
@@ -27,65 +39,26 @@ def no_outputs(folder) -> bool:
 
 
 def test_unknown_dataset_suggests_close_names(capsys, tmp_path):
-    out = tmp_path / "d.parquet"
-    line = run_cli(
-        capsys,
-        "data",
-        "commondata",
-        "--config-json",
-        commondata_config("BCDMS_NC_NOTFIXED_P_EM-F3"),
-        "--dataset",
-        "BCDMS_NC_NOTFIXED_P_EM-F3",
-        "--out",
-        str(out),
-    )
+    line = commondata_error(capsys, tmp_path, "BCDMS_NC_NOTFIXED_P_EM-F3")
     assert "'BCDMS_NC_NOTFIXED_P_EM-F3'" in line and "BCDMS_NC_NOTFIXED_P_EM-F2" in line
-    line = run_cli(
-        capsys,
-        "data",
-        "commondata",
-        "--config-json",
-        commondata_config("BCDMZ_NC_NOTFIXED_P_EM-F2"),
-        "--dataset",
-        "BCDMZ_NC_NOTFIXED_P_EM-F2",
-        "--out",
-        str(out),
-    )
+    line = commondata_error(capsys, tmp_path, "BCDMZ_NC_NOTFIXED_P_EM-F2")
     assert "unknown to nnpdf_data" in line and "did you mean BCDMS_NC_NOTFIXED_P_EM-F2" in line
     assert no_outputs(tmp_path)
 
 
 def test_unknown_variant_lists_the_known_ones(capsys, tmp_path):
-    config = commondata_config("SLAC_NC_NOTFIXED_P_EM-F2", "legacy_xx")
-    line = run_cli(
-        capsys,
-        "data",
-        "commondata",
-        "--config-json",
-        config,
-        "--dataset",
-        "SLAC_NC_NOTFIXED_P_EM-F2",
-        "--out",
-        str(tmp_path / "d.parquet"),
-    )
+    line = commondata_error(capsys, tmp_path, "SLAC_NC_NOTFIXED_P_EM-F2", "legacy_xx")
     assert "unknown variant 'legacy_xx'" in line and "legacy_dw" in line
     assert no_outputs(tmp_path)
 
 
 def test_bad_cut_rule_names_the_key(capsys, tmp_path):
-    config = commondata_config(
-        "SLAC_NC_NOTFIXED_P_EM-F2", "legacy_dw", cuts={"rules": [{"rule": "Q2 >"}]}
-    )
-    line = run_cli(
+    line = commondata_error(
         capsys,
-        "data",
-        "commondata",
-        "--config-json",
-        config,
-        "--dataset",
+        tmp_path,
         "SLAC_NC_NOTFIXED_P_EM-F2",
-        "--out",
-        str(tmp_path / "d.parquet"),
+        "legacy_dw",
+        cuts={"rules": [{"rule": "Q2 >"}]},
     )
     assert "cuts.rules[0].rule" in line
     assert no_outputs(tmp_path)

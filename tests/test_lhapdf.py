@@ -1,6 +1,5 @@
 """The LHAPDF stage: `disfit lhapdf set` refuses bad inputs, and the shipped LHAPDF operator is
-checked against the theory to float tolerance. (The set of the tiny run is checked in
-test_workflow.py, which runs it.)"""
+checked against the theory to float tolerance, and the tiny run's set read by pdfflow."""
 
 from __future__ import annotations
 
@@ -66,3 +65,76 @@ def test_shipped_operator_check_tolerates_ulps_not_physics(tmp_path):
         with pytest.raises(DisfitError, match="Q grid differs from this theory's"):
             check_operator(path, bad, card, tid)
     assert same_floats([1.0, 0.0], [1.0 + 2e-16, 0.0]) and not same_floats([0.0], [1e-300])
+
+
+@pytest.mark.slow
+def test_lhapdf_set_of_the_tiny_run(workdir, tiny_run):
+    """The tiny run's LHAPDF set, read by pdfflow (lhapdf-management's parser, LHAPDF's
+    interpolation): Q0 = the exported grids to 1e-8, the momentum sum rule at 100 GeV to 1e-3,
+    αs as eko's coupling, and disfit's own reader agrees with pdfflow."""
+    import pdfflow
+    import yaml
+    from lhapdf_management.pdfsets import PDF as LHAPDFFile
+
+    from disfit.io.lhapdf import read_set
+    from disfit.io.replica import read_replica_grid
+    from disfit.theory.card import theory_card
+    from disfit.theory.evolution import strong_coupling
+
+    results = workdir / "results" / "test"
+    folder = results / "lhapdf" / "disfit_test"
+    info = yaml.safe_load((folder / "disfit_test.info").read_text())
+    assert info["NumMembers"] == 3 and info["Format"] == "lhagrid1" and info["QMax"] == 1e5
+    assert len(set(info["AlphaS_Qs"])) == 49 and info["AlphaS_Qs"][0] == 1.65
+    card = theory_card({})
+    a_s = strong_coupling(card)
+    np.testing.assert_allclose(
+        4 * np.pi * a_s(info["MZ"] ** 2), card["alphas"], rtol=1e-6
+    )  # αs(Qref) of the card
+    ours = read_set(folder)
+    for member in range(3):
+        pdf = pdfflow.mkPDF(f"disfit_test/{member}", dirname=str(folder.parent))
+        x, xf, meta = read_replica_grid(
+            results / "postfit" / f"replica_{member}" / "xf_flavour.parquet"
+        )
+        pids = [int(c) for c in meta["columns"]]
+        # the knots as lhapdf-management parses them (x slowest, then Q): Q0 = the export grid
+        first = LHAPDFFile(folder).get_member_grids(member)[0]
+        knots = first.grid.reshape(len(first.x), len(first.q2), len(first.flav))[:, 0, :]
+        assert np.isclose(first.q2[0], 1.65**2) and np.allclose(first.x, x, rtol=1e-8, atol=0)
+        for j, pid in enumerate(int(f) for f in first.flav):
+            np.testing.assert_allclose(knots[:, j], xf[pids.index(pid)], rtol=1e-8, atol=1e-15)
+            # and pdfflow's interpolation on the knots
+            inside = x < 1  # LHAPDF's last knot x = 1
+            read = pdf.py_xfxQ2(pid, x[inside], np.full(inside.sum(), 1.65**2)).numpy()
+            np.testing.assert_allclose(read, xf[pids.index(pid)][inside], rtol=1e-6, atol=1e-10)
+        # momentum sum rule at Q = 100 GeV: every flavour of the set, integrated in ln x
+        grid = np.geomspace(1e-9, 1, 20001)[:-1]
+        values = pdf.py_xfxQ2_allpid(grid, np.full(grid.size, 1e4)).numpy()
+        momentum = np.trapezoid(values.sum(axis=1) * grid, np.log(grid))
+        assert abs(momentum - 1) < 1e-3, (member, momentum)
+        # disfit's reader on the set's knots at 100 GeV (between Q knots): same as pdfflow
+        xs, ours_all = ours.xfx(member, 100.0)
+        ours_g = ours_all[info["Flavors"].index(21)]
+        theirs = pdf.py_xfxQ2(21, xs[:-1], np.full(xs.size - 1, 1e4)).numpy()
+        big = np.abs(theirs) > 1e-3
+        np.testing.assert_allclose(ours_g[:-1][big], theirs[big], rtol=2e-3)
+    # a second evolution path: the theory's positivity tables give x·f at Q² = 5 GeV² from the
+    # data-node operators (another eko run, the 50-point FK grid, Q² interpolation of the
+    # operator); the set gives it from the LHAPDF operator and LHAPDF's Q interpolation
+    from disfit.constraints import positivity_x
+    from disfit.io.fktable import read_fktable
+    from disfit.lhapdf.operator import xf_on
+
+    x, xf_ev, _ = read_replica_grid(results / "postfit" / "replica_1" / "xf_evolution.parquet")
+    pdf = pdfflow.mkPDF("disfit_test/1", dirname=str(folder.parent))
+    for name, pid in (("GLUON", 21), ("UP", 2), ("ANTI_DOWN", -1), ("STRANGE", 3)):
+        fk = read_fktable(results / "theory" / "positivity" / f"NNPDF_POS_{name}_40.parquet")
+        via_fk = fk.predict(xf_on(fk.xgrid, x, xf_ev))
+        xs = positivity_x()
+        via_set = pdf.py_xfxQ2(pid, xs, np.full(xs.size, 5.0)).numpy()
+        np.testing.assert_allclose(via_set, via_fk, rtol=2e-3, atol=2e-3 * np.abs(via_fk).max())
+    exportgrid = yaml.safe_load(
+        (results / "lhapdf" / "exportgrids" / "replica_1.exportgrid").read_text()
+    )
+    assert exportgrid["labels"][6] == "GLUON" and len(exportgrid["pdfgrid"]) == 196

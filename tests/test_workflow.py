@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,22 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ROOT, snakemake
+from helpers import snakemake
 
 from disfit.data.commondata import load_dataset
 from disfit.data.covmat import covmat_from_systematics
 from disfit.io.covmat import read_covmat
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("workflow")
-    shutil.copy(ROOT / "Snakefile", work)
-    for folder in ("workflow", "config", "envs", "resources", "profiles"):
-        shutil.copytree(ROOT / folder, work / folder)
-    return work
 
 
 def test_lint_and_dry_runs(workdir):
@@ -58,8 +48,8 @@ def test_lint_and_dry_runs(workdir):
         assert jobs in dry.stdout, dry.stdout[-2000:]
 
 
-def test_tiny_config_end_to_end_then_nothing_to_do(workdir):
-    run = snakemake(workdir, "--configfile", "config/test.yaml")
+def test_tiny_config_end_to_end_then_nothing_to_do(workdir, tiny_run):
+    run = tiny_run
     assert run.returncode == 0, run.stderr[-3000:]
     results = workdir / "results" / "test"
     summary = pd.read_csv(results / "data" / "summary.tsv", sep="\t")
@@ -86,135 +76,7 @@ def test_tiny_config_end_to_end_then_nothing_to_do(workdir):
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_lhapdf_set_of_the_tiny_run(workdir):
-    """The tiny run's LHAPDF set, read by pdfflow (lhapdf-management's parser, LHAPDF's
-    interpolation): Q0 = the exported grids to 1e-8, the momentum sum rule at 100 GeV to 1e-3,
-    αs as eko's coupling, and disfit's own reader agrees with pdfflow."""
-    import pdfflow
-    import yaml
-    from lhapdf_management.pdfsets import PDF as LHAPDFFile
-
-    from disfit.io.lhapdf import read_set
-    from disfit.io.replica import read_replica_grid
-    from disfit.theory.card import theory_card
-    from disfit.theory.evolution import strong_coupling
-
-    results = workdir / "results" / "test"
-    folder = results / "lhapdf" / "disfit_test"
-    info = yaml.safe_load((folder / "disfit_test.info").read_text())
-    assert info["NumMembers"] == 3 and info["Format"] == "lhagrid1" and info["QMax"] == 1e5
-    assert len(set(info["AlphaS_Qs"])) == 49 and info["AlphaS_Qs"][0] == 1.65
-    card = theory_card({})
-    a_s = strong_coupling(card)
-    np.testing.assert_allclose(
-        4 * np.pi * a_s(info["MZ"] ** 2), card["alphas"], rtol=1e-6
-    )  # αs(Qref) of the card
-    ours = read_set(folder)
-    for member in range(3):
-        pdf = pdfflow.mkPDF(f"disfit_test/{member}", dirname=str(folder.parent))
-        x, xf, meta = read_replica_grid(
-            results / "postfit" / f"replica_{member}" / "xf_flavour.parquet"
-        )
-        pids = [int(c) for c in meta["columns"]]
-        # the knots as lhapdf-management parses them (x slowest, then Q): Q0 = the export grid
-        first = LHAPDFFile(folder).get_member_grids(member)[0]
-        knots = first.grid.reshape(len(first.x), len(first.q2), len(first.flav))[:, 0, :]
-        assert np.isclose(first.q2[0], 1.65**2) and np.allclose(first.x, x, rtol=1e-8, atol=0)
-        for j, pid in enumerate(int(f) for f in first.flav):
-            np.testing.assert_allclose(knots[:, j], xf[pids.index(pid)], rtol=1e-8, atol=1e-15)
-            # and pdfflow's interpolation on the knots
-            inside = x < 1  # LHAPDF's last knot x = 1
-            read = pdf.py_xfxQ2(pid, x[inside], np.full(inside.sum(), 1.65**2)).numpy()
-            np.testing.assert_allclose(read, xf[pids.index(pid)][inside], rtol=1e-6, atol=1e-10)
-        # momentum sum rule at Q = 100 GeV: every flavour of the set, integrated in ln x
-        grid = np.geomspace(1e-9, 1, 20001)[:-1]
-        values = pdf.py_xfxQ2_allpid(grid, np.full(grid.size, 1e4)).numpy()
-        momentum = np.trapezoid(values.sum(axis=1) * grid, np.log(grid))
-        assert abs(momentum - 1) < 1e-3, (member, momentum)
-        # disfit's reader on the set's knots at 100 GeV (between Q knots): same as pdfflow
-        xs, ours_all = ours.xfx(member, 100.0)
-        ours_g = ours_all[info["Flavors"].index(21)]
-        theirs = pdf.py_xfxQ2(21, xs[:-1], np.full(xs.size - 1, 1e4)).numpy()
-        big = np.abs(theirs) > 1e-3
-        np.testing.assert_allclose(ours_g[:-1][big], theirs[big], rtol=2e-3)
-    # a second evolution path: the theory's positivity tables give x·f at Q² = 5 GeV² from the
-    # data-node operators (another eko run, the 50-point FK grid, Q² interpolation of the
-    # operator); the set gives it from the LHAPDF operator and LHAPDF's Q interpolation
-    from disfit.constraints import positivity_x
-    from disfit.io.fktable import read_fktable
-    from disfit.lhapdf.operator import xf_on
-
-    x, xf_ev, _ = read_replica_grid(results / "postfit" / "replica_1" / "xf_evolution.parquet")
-    pdf = pdfflow.mkPDF("disfit_test/1", dirname=str(folder.parent))
-    for name, pid in (("GLUON", 21), ("UP", 2), ("ANTI_DOWN", -1), ("STRANGE", 3)):
-        fk = read_fktable(results / "theory" / "positivity" / f"NNPDF_POS_{name}_40.parquet")
-        via_fk = fk.predict(xf_on(fk.xgrid, x, xf_ev))
-        xs = positivity_x()
-        via_set = pdf.py_xfxQ2(pid, xs, np.full(xs.size, 5.0)).numpy()
-        np.testing.assert_allclose(via_set, via_fk, rtol=2e-3, atol=2e-3 * np.abs(via_fk).max())
-    exportgrid = yaml.safe_load(
-        (results / "lhapdf" / "exportgrids" / "replica_1.exportgrid").read_text()
-    )
-    assert exportgrid["labels"][6] == "GLUON" and len(exportgrid["pdfgrid"]) == 196
-
-
-def test_report_renders_in_chromium(workdir, tmp_path):
-    """The report page in headless Chromium: every figure loads; a screenshot is kept."""
-    from playwright.sync_api import sync_playwright
-
-    page_path = workdir / "results" / "test" / "report" / "index.html"
-    figures = sorted((page_path.parent / "figures").glob("*.png"))
-    # PDFs at Q0 and 100 GeV, χ² per dataset, 3 datasets, χ², stopping, arc lengths, positivity
-    assert len(figures) == 10, [f.name for f in figures]
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is needed (scripts/env.sh installs it)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
-        page.goto(page_path.as_uri())
-        page.wait_for_load_state("load")
-        state = page.evaluate(
-            "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])"
-        )
-        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        text = page.inner_text("body")
-        browser.close()
-    assert len(state) == 10 and all(ok and width > 0 for ok, width, _ in state), state
-    for heading in ("PDFs", "χ² per dataset", "Data and theory", "Postfit vetoes", "Provenance"):
-        assert heading in text
-    shutil.copy(tmp_path / "report.png", workdir / "report-screenshot.png")
-    assert (tmp_path / "report.png").stat().st_size > 100_000
-
-
-def test_snakemake_report_registers_the_figures(workdir):
-    # Snakemake's own output (not the disfit logger's) lists what the report adds
-    run = snakemake(
-        workdir,
-        "--configfile",
-        "config/test.yaml",
-        "--report",
-        "smk-report.html",
-        "--workflow-profile",
-        "none",
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    log = run.stdout + run.stderr
-    for figure in ("pdfs_q0.png", "pdfs_100gev.png", "chi2_datasets.png", "positivity.png"):
-        assert f"Adding {figure}" in log
-    assert (workdir / "smk-report.html").stat().st_size > 100_000
-
-
-def test_reruns_follow_what_changed(workdir):
+def test_reruns_follow_what_changed(workdir, tiny_run):
     """After the tiny run: a fit setting reruns the fits and postfit only; a theory setting
     reruns the theory stage too."""
     fit = workdir / "config" / "fit-change.yaml"
@@ -244,7 +106,7 @@ def _job_counts(stdout: str) -> dict[str, int]:
     return counts
 
 
-def test_kill_9_during_a_fit_then_resume(workdir):
+def test_kill_9_during_a_fit_then_resume(workdir, tiny_run):
     """kill -9 of a running fit job: the run fails, leaves no replica folder, and a rerun
     completes with replicas identical to the uninterrupted run (results/test) bit for bit."""
     import time
