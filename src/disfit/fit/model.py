@@ -75,7 +75,7 @@ class Architecture:
             initializer=fit["initializer"],
             smallx=np.array([basis[f]["smallx"] for f in FITTED_BASIS], dtype=float),
             largex=np.array([basis[f]["largex"] for f in FITTED_BASIS], dtype=float),
-            trainable=np.array([bool(basis[f].get("trainable", False)) for f in FITTED_BASIS]),
+            trainable=np.array([bool(basis[f]["trainable"]) for f in FITTED_BASIS]),
             sumrule_points=int(fit["sumrule_points"]),
         )
 
