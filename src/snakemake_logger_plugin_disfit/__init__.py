@@ -59,7 +59,11 @@ class LogHandler(LogHandlerBase):
         self._out_lock = threading.Lock()
         self.total: Counter[str] = Counter()
         self.done: Counter[str] = Counter()
-        self.started: dict[str, float] = {}
+        # wall time during which a stage had a job running (a stage whose first job runs early,
+        # such as the LHAPDF operator's copy, is not charged for waiting on the fit)
+        self.running: Counter[str] = Counter()
+        self.busy_since: dict[str, float] = {}
+        self.busy: Counter[str] = Counter()
         self.jobs: dict[int, tuple[str, list[str]]] = {}
         self.running_fits: dict[int, list[str]] = {}
         self.reported: dict[int, int] = {}  # fit job → last tenth reported (no TTY)
@@ -126,7 +130,9 @@ class LogHandler(LogHandlerBase):
         self.jobs[int(record.jobid)] = (rule, logs)
         stage = stage_of(rule)
         if stage:
-            self.started.setdefault(stage, time.monotonic())
+            if not self.running[stage]:
+                self.busy_since[stage] = time.monotonic()
+            self.running[stage] += 1
         if stage == "fit":
             with self._out_lock:
                 self.running_fits[int(record.jobid)] = logs
@@ -138,9 +144,12 @@ class LogHandler(LogHandlerBase):
             self.running_fits.pop(jobid, None)
         if not stage:
             return
+        self.running[stage] -= 1
+        if not self.running[stage]:
+            self.busy[stage] += time.monotonic() - self.busy_since.pop(stage, self.t0)
         self.done[stage] += 1
         if self.done[stage] == self.total[stage]:
-            took = time.monotonic() - self.started.get(stage, self.t0)
+            took = self.busy[stage]
             jobs = f"{self.total[stage]} job{'s' if self.total[stage] > 1 else ''}"
             self._print(f"  done: {stage:<8} {jobs:>8} in {_duration(took)}")
 
