@@ -53,6 +53,21 @@ def test_lo_f2_at_q0_is_the_parton_model():
     np.testing.assert_allclose(predicted, expected, rtol=1e-6)
 
 
+def test_central_coefficients_do_not_need_scale_variations():
+    """yadism with its scale-variation terms off (what the theory stage runs) gives the central
+    coefficients of a run with them on, bitwise, at NLO."""
+    config = {"order": "NLO"}
+    card, grid = theory_card(config), xgrid(config)
+    points = dataset_fktable_points("SLAC_NC_NOTFIXED_P_EM-F2", "legacy_dw")["SLAC_NC_EM_P_F2"]
+    observables = observables_card("SLAC_NC_EM_P_F2", points[:2], grid)
+    fast = run_yadism(card, observables)
+    full = run_yadism(card, observables, scale_variations=True)
+    central = [[k for k, o in enumerate(c["orders"]) if not np.any(o[1:])] for c in (fast, full)]
+    assert len(central[0]) == 2  # LO and NLO
+    np.testing.assert_array_equal(fast["values"][central[0]], full["values"][central[1]])
+    assert np.abs(fast["values"][central[0]]).max() > 0
+
+
 def test_positivity_pdf_and_integrability_tables():
     config = {"order": "NLO", "xgrid_points": 30}
     card, grid = theory_card(config), xgrid(config)

@@ -60,7 +60,14 @@ def observables_card(
     }
 
 
-def run_yadism(theory: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str, np.ndarray]:
+#: yadism's scale-variation terms: not used by FK tables (the central scales only) and about 3 s
+#: of every yadism run; off, the central coefficients are bitwise the same (tests/test_theory.py)
+NO_SCALE_VARIATIONS = {"FactScaleVar": False, "RenScaleVar": False}
+
+
+def run_yadism(
+    theory: Mapping[str, Any], card: Mapping[str, Any], scale_variations: bool = False
+) -> dict[str, np.ndarray]:
     """Coefficient arrays of one observables card: orders (n, 4), values (n, ndata, 14, nx)."""
     os.environ.setdefault("YADISM_SILENT_MODE", "1")
     import yadism
@@ -68,7 +75,8 @@ def run_yadism(theory: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str, 
     # yadism logs "NaNs are encountered" at CRITICAL for every point, NaN or not
     logging.getLogger("yadism.runner").setLevel(logging.CRITICAL + 1)
     ((observable, points),) = card["observables"].items()
-    output = yadism.run_yadism(dict(theory), dict(card))
+    theory = dict(theory) if scale_variations else {**theory, **NO_SCALE_VARIATIONS}
+    output = yadism.run_yadism(theory, dict(card))
     results = output[observable]
     orders = sorted({o for r in results for o in r.orders})
     nx = len(card["interpolation_xgrid"])
