@@ -10,6 +10,8 @@ from helpers import random_fktable, toy_xf_evolution, toy_xfx
 from disfit.basis import FK_BASIS
 from disfit.cli import main
 from disfit.constraints import INTEGRABILITY, positivity_x
+from disfit.errors import DisfitError
+from disfit.io.coefficients import load_coefficient_parts, load_coefficients
 from disfit.io.fktable import read_fktable, write_fktable
 from disfit.io.pineappl import read_pineappl_fktable
 from disfit.theory.assemble import (
@@ -20,6 +22,8 @@ from disfit.theory.assemble import (
 from disfit.theory.card import theory_card, theory_id, xgrid
 from disfit.theory.coefficients import (
     catalog,
+    coefficient_parts,
+    compute_coefficients,
     dataset_fktable_points,
     observables_card,
     run_yadism,
@@ -66,6 +70,27 @@ def test_central_coefficients_do_not_need_scale_variations():
     assert len(central[0]) == 2  # LO and NLO
     np.testing.assert_array_equal(fast["values"][central[0]], full["values"][central[1]])
     assert np.abs(fast["values"][central[0]]).max() > 0
+
+
+def test_coefficients_in_parts_join_to_one_run(tmp_path):
+    """An FK table's points split into yadism jobs (theory.points_per_job) give, joined, the
+    arrays of one run over all points, bitwise (yadism computes each point on its own)."""
+    config = {
+        "theory": {"order": "LO", "xgrid_points": 20},
+        "datasets": [{"dataset": "SLAC_NC_NOTFIXED_P_EM-F2", "variant": "legacy_dw"}],
+    }
+    name = "SLAC_NC_EM_P_F2"
+    compute_coefficients(config, name, tmp_path / "all.npz")
+    for part in (1, 0):
+        compute_coefficients(config, name, tmp_path / f"part{part}.npz", part, 2)
+    whole, meta = load_coefficients(tmp_path / "all.npz")
+    joined, joined_meta = load_coefficient_parts([tmp_path / "part1.npz", tmp_path / "part0.npz"])
+    assert coefficient_parts(name, 150) == 2 and len(whole["x"]) == 211
+    assert joined_meta == {k: v for k, v in meta.items() if k not in ("part", "parts")}
+    for key in ("orders", "values", "x", "Q2", "xgrid"):
+        np.testing.assert_array_equal(joined[key], whole[key])
+    with pytest.raises(DisfitError, match="not the 2 parts"):
+        load_coefficient_parts([tmp_path / "part1.npz"])
 
 
 def test_positivity_pdf_and_integrability_tables():

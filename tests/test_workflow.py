@@ -37,7 +37,7 @@ def test_lint_and_dry_runs(workdir):
     dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
     assert dry.returncode == 0, dry.stderr
     for jobs in (
-        "theory_coefficients             28",
+        "theory_coefficients             47",
         "theory_eko                       2",
         "lhapdf_eko                       2",
         "lhapdf_operator                  1",

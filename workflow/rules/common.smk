@@ -22,7 +22,7 @@ RUN = f"results/{config['run_name']}"
 DATASETS = {d["dataset"]: d for d in config["datasets"]}
 SOURCE = config["fktables"]["source"]
 # theory keys that plan the jobs but change no table: a change reruns nothing
-PLANNING_KEYS = ("regenerate", "eko_parts")
+PLANNING_KEYS = ("regenerate", "eko_parts", "points_per_job")
 
 
 def config_json(*sections, datasets=None):

@@ -12,7 +12,7 @@ from disfit.cli import arguments
 def _coefficients(args: argparse.Namespace) -> None:
     from disfit.theory.coefficients import compute_coefficients
 
-    compute_coefficients(arguments.config(args), args.fktable, args.out)
+    compute_coefficients(arguments.config(args), args.fktable, args.out, args.part, args.parts)
 
 
 def _eko(args: argparse.Namespace) -> None:
@@ -72,13 +72,14 @@ def add_parsers(stages) -> None:
     imports = stages.add_parser("import", help="FK tables from PineAPPL files or n3fit pickles")
     import_commands = imports.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add, path = arguments.add_command, arguments.required_path
-    add(
+    p = add(
         commands,
         "coefficients",
         "yadism coefficient functions of an FK table",
         _coefficients,
         ("--fktable", {"required": True}),
     )
+    arguments.add_parts(p, "FK table's points")
     p = add(commands, "eko", "the FK tables' evolution operator on Q2 nodes", _eko)
     arguments.add_parts(p, "Q2 nodes")
     add(
@@ -86,7 +87,7 @@ def add_parsers(stages) -> None:
         "fktable",
         "coefficients ⊗ operator → FK table",
         _fktable,
-        ("--coefficients", path()),
+        ("--coefficients", {**path("its coefficient files (parts)"), "nargs": "+"}),
         eko=True,
     )
     add(

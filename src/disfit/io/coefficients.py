@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +30,40 @@ def load_coefficients(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str
             f"{path}: not a disfit coefficient file ({exc}); rerun the theory"
         ) from None
     return arrays, meta
+
+
+def load_coefficient_parts(
+    paths: Sequence[str | Path],
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The coefficient arrays of one FK table from the files of its parts (any order): the
+    points joined in part order, the orders united (an order a part lacks is zero there)."""
+    loaded = [load_coefficients(p) for p in paths]
+    loaded.sort(key=lambda item: int(item[1].get("part", 0)))
+    metas = [meta for _, meta in loaded]
+    parts = int(metas[0].get("parts", 1))
+    if [int(m.get("part", 0)) for m in metas] != list(range(parts)) or any(
+        m["fktable"] != metas[0]["fktable"] or int(m.get("parts", 1)) != parts for m in metas
+    ):
+        raise DisfitError(
+            f"{', '.join(map(str, paths))}: not the {parts} parts of one FK table's "
+            "coefficients; rerun the theory"
+        )
+    grids = [arrays["xgrid"] for arrays, _ in loaded]
+    if any(not np.array_equal(g, grids[0]) for g in grids):
+        raise DisfitError(f"{', '.join(map(str, paths))}: parts on different x grids")
+    orders = sorted({tuple(o) for arrays, _ in loaded for o in arrays["orders"].tolist()})
+    blocks = []
+    for arrays, _ in loaded:
+        block = np.zeros((len(orders), *arrays["values"].shape[1:]))
+        for k, o in enumerate(arrays["orders"].tolist()):
+            block[orders.index(tuple(o))] = arrays["values"][k]
+        blocks.append(block)
+    joined = {
+        "orders": np.array(orders, dtype=np.int64).reshape(len(orders), -1),
+        "values": np.concatenate(blocks, axis=1),
+        "x": np.concatenate([arrays["x"] for arrays, _ in loaded]),
+        "Q2": np.concatenate([arrays["Q2"] for arrays, _ in loaded]),
+        "xgrid": grids[0],
+    }
+    meta = {k: v for k, v in metas[0].items() if k not in ("part", "parts")}
+    return joined, meta

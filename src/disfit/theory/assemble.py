@@ -25,7 +25,7 @@ from disfit.constraints import (
     positivity_x,
 )
 from disfit.errors import DisfitError
-from disfit.io.coefficients import load_coefficients
+from disfit.io.coefficients import load_coefficient_parts
 from disfit.io.fktable import FKTable, write_fktable
 from disfit.theory.card import theory_card, theory_id
 from disfit.theory.evolution import load_operators, strong_coupling, theory_patches
@@ -143,11 +143,12 @@ def integrability_fktable(name: str, card: Mapping[str, Any], theory_id: str) ->
 
 
 def assemble_fktable(
-    theory: Mapping[str, Any], coefficients: Path, eko: Sequence[Path], out: Path
+    theory: Mapping[str, Any], coefficients: Sequence[Path], eko: Sequence[Path], out: Path
 ) -> None:
-    """`disfit theory fktable`: one FK table from its yadism coefficients and the eko parts."""
+    """`disfit theory fktable`: one FK table from its yadism coefficients (their parts) and
+    the eko parts."""
     card = theory_card(theory)
-    arrays, meta = load_coefficients(coefficients)
+    arrays, meta = load_coefficient_parts(coefficients)
     at, _ = OperatorAt.from_eko(card, eko)
     kind = "positivity" if meta["fktable"] in POSITIVITY_STRUCTURE_FUNCTIONS else "data"
     fk = fktable_from_coefficients(

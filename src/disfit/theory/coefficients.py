@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -152,10 +153,40 @@ def fktable_points(fktable: str, datasets: Sequence[Mapping[str, Any]]) -> list[
     return dataset_fktable_points(*owners[fktable])[fktable]
 
 
-def compute_coefficients(config: Mapping[str, Any], fktable: str, out: Path) -> None:
-    """yadism's coefficient functions of `fktable` for the config's theory (and datasets)."""
+def fktable_size(fktable: str) -> int:
+    """Points of an FK table (before cuts): from the catalog, or the positivity grid's."""
+    if fktable in POSITIVITY_STRUCTURE_FUNCTIONS:
+        return len(positivity_x())
+    if fktable not in catalog():
+        raise DisfitError(f"FK table {fktable}: not in the DIS catalog (theory/catalog.yaml)")
+    return int(catalog()[fktable]["ndata"])
+
+
+def coefficient_parts(fktable: str, points_per_job: int) -> int:
+    """yadism jobs an FK table's points are split into (yadism runs on one core)."""
+    return max(1, math.ceil(fktable_size(fktable) / points_per_job))
+
+
+def compute_coefficients(
+    config: Mapping[str, Any], fktable: str, out: Path, part: int = 0, parts: int = 1
+) -> None:
+    """yadism's coefficient functions of the `part`-th of `parts` contiguous chunks of the
+    points of `fktable`, for the config's theory (and datasets)."""
     card = theory_card(config["theory"])
     points = fktable_points(fktable, config.get("datasets", []))
-    log.info("%s: yadism on %d points (%s)", fktable, len(points), card["FNS"])
-    arrays = run_yadism(card, observables_card(fktable, points, xgrid(config["theory"])))
-    save_coefficients(out, arrays, fktable=fktable, theory_id=theory_id(config["theory"]))
+    if not 0 <= part < parts <= len(points):
+        raise DisfitError(f"{fktable}: part {part} of {parts} for {len(points)} points")
+    chunk = [points[i] for i in np.array_split(np.arange(len(points)), parts)[part]]
+    log.info(
+        "%s: yadism on points %d/%d, %d of %d (%s)",
+        fktable,
+        part + 1,
+        parts,
+        len(chunk),
+        len(points),
+        card["FNS"],
+    )
+    arrays = run_yadism(card, observables_card(fktable, chunk, xgrid(config["theory"])))
+    save_coefficients(
+        out, arrays, fktable=fktable, theory_id=theory_id(config["theory"]), part=part, parts=parts
+    )
