@@ -44,7 +44,7 @@ def _with_defaults(validator_class):
 def with_defaults(section: str, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A copy of one top-level config section with the schema's defaults filled in: the schema
     is the one source of defaults, also for callers that hold only part of a config."""
-    sub = schema()["properties"][section]
+    sub = _schema()["properties"][section]  # read only: defaults are deep-copied when filled
     filled = copy.deepcopy(dict(values or {}))
     validator = _with_defaults(jsonschema.Draft202012Validator)(sub)
     error = jsonschema.exceptions.best_match(validator.iter_errors(filled))

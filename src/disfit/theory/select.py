@@ -18,20 +18,19 @@ from disfit.theory.card import theory_card, theory_id, xgrid
 log = logging.getLogger("disfit")
 
 
-def check_fktable(path: Path, fktable: FKTable, theory: Mapping[str, Any]) -> None:
-    """An FK table of the config's `theory` section: its theory id, Q0 and (unless a one-point
-    integrability table) the theory's FK x grid."""
-    tid = theory_id(theory)
+def check_fktable(path: Path, fktable: FKTable, tid: str, q0: float, grid: Any) -> None:
+    """An FK table of the theory `tid`: its id, Q0 and (unless a one-point integrability
+    table) the theory's FK x grid."""
     if fktable.provenance.get("theory_id") != tid:
         raise DisfitError(
             f"{path}: FK table of theory {fktable.provenance.get('theory_id')}, the run's "
             f"theory is {tid}; rerun the theory stage"
         )
-    if not same_floats(fktable.q0, theory_card(theory)["Q0"]):
+    if not same_floats(fktable.q0, q0):
         raise DisfitError(
             f"{path}: Q0 = {fktable.q0} GeV differs from the theory's; rerun the theory stage"
         )
-    if len(fktable.xgrid) > 1 and not same_floats(fktable.xgrid, xgrid(theory)):
+    if len(fktable.xgrid) > 1 and not same_floats(fktable.xgrid, grid):
         raise DisfitError(
             f"{path}: x grid differs from the theory's (theory.xgrid_points, "
             "theory.xgrid_min); rerun the theory stage"
@@ -41,10 +40,11 @@ def check_fktable(path: Path, fktable: FKTable, theory: Mapping[str, Any]) -> No
 def copy_fktables(theory: Mapping[str, Any], sources: Sequence[Path], out: Path) -> None:
     """Check each FK table against the run's theory and copy it to out/<its folder>/<name>
     (one source onto `out` itself when `out` names a .parquet file)."""
+    expected = theory_id(theory), theory_card(theory)["Q0"], xgrid(theory)  # once, not per table
     single = len(sources) == 1 and out.suffix == ".parquet"
     for source in sources:
         target = out if single else out / source.parent.name / source.name
         fk = read_fktable(source)
-        check_fktable(source, fk, theory)
+        check_fktable(source, fk, *expected)
         write_fktable(fk, target)
     log.info("%d theory tables → %s", len(sources), out)
