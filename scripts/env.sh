@@ -21,7 +21,8 @@ if [ ! -x "$DISFIT_VENV/bin/python" ] || [ ! -f "$DISFIT_VENV/.complete" ]; then
   {
     "$DISFIT_VENV/bin/python" -m pip install --require-hashes --no-deps -r requirements.lock \
       && "$DISFIT_VENV/bin/python" -m pip install --no-deps -e . \
-      && "$DISFIT_VENV/bin/python" -m pip check
+      && "$DISFIT_VENV/bin/python" -m pip check \
+      && bash scripts/rustify_eko.sh "$DISFIT_VENV/bin/python"
   } > "$log" 2>&1 || { tail -n 20 "$log" >&2; echo "disfit: error: installing from requirements.lock failed; see $log" >&2; exit 1; }
   touch "$DISFIT_VENV/.complete"
 else

@@ -173,3 +173,22 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=600,
     )
+
+
+#: one NNLO eko node (theory 40000000, a small x grid) computed by both eko backends
+EKO_NODE = {"card": 40000000, "q2": 100.0, "nf": 5, "xgrid_points": 20, "xgrid_min": 1e-5}
+
+
+def node_operator(path: Path) -> np.ndarray:
+    """eko's operator of EKO_NODE (written to `path`), in eko's own basis."""
+    from disfit.theory.card import theory_card, xgrid
+    from disfit.theory.evolution import compute_eko, load_operators
+
+    theory = {
+        "card": EKO_NODE["card"],
+        "xgrid_points": EKO_NODE["xgrid_points"],
+        "xgrid_min": EKO_NODE["xgrid_min"],
+    }
+    compute_eko(theory_card(theory), [(EKO_NODE["q2"], EKO_NODE["nf"])], xgrid(theory), path)
+    _, (operator,), _ = load_operators(path)
+    return operator

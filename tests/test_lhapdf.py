@@ -34,11 +34,12 @@ def test_lhapdf_set_without_postfit_or_with_a_bad_operator(capsys, tmp_path):
         [(2, 2)],
         np.ones((1, 1, 2, 2)),
         1.65,
-        {"theory_id": "0123456789abcdef"},
+        {"evolution_id": "0123456789abcdef"},
     )
     write_operator(other, bad)
     line = run_cli(capsys, *args, "--postfit-dir", str(postfit), "--operator", str(bad))
-    assert "operator of theory 0123456789abcdef" in line and "rerun the theory stage" in line
+    assert "operator of the evolution settings 0123456789abcdef" in line
+    assert "rerun the theory stage" in line
     assert not (tmp_path / "lhapdf").exists() and not list(tmp_path.glob(".lhapdf*"))
 
 
@@ -49,11 +50,11 @@ def test_shipped_operator_check_tolerates_ulps_not_physics(tmp_path):
     from disfit.floats import same_floats
     from disfit.io.operator import read_operator
     from disfit.lhapdf.operator import check_operator
-    from disfit.theory.card import theory_card, theory_id
+    from disfit.theory.card import evolution_id, theory_card
 
-    tid = theory_id({})
-    path = ROOT / "resources" / "theory" / tid / "lhapdf"
-    op = read_operator(path / "operator.parquet")
+    tid = evolution_id({})
+    path = ROOT / "resources" / "evolution" / tid
+    op = read_operator(path / "lhapdf_operator.parquet")
     card = theory_card({})
     check_operator(path, op, card, tid)
     ulps = [(float(np.nextafter(np.nextafter(q2, np.inf), np.inf)), nf) for q2, nf in op.targets]
@@ -65,6 +66,26 @@ def test_shipped_operator_check_tolerates_ulps_not_physics(tmp_path):
         with pytest.raises(DisfitError, match="Q grid differs from this theory's"):
             check_operator(path, bad, card, tid)
     assert same_floats([1.0, 0.0], [1.0 + 2e-16, 0.0]) and not same_floats([0.0], [1e-300])
+    with pytest.raises(DisfitError, match="evolves with"):
+        check_operator(path, op, card, evolution_id({"alphas": 0.119}))
+
+
+def test_theories_with_the_same_evolution_share_the_operator():
+    """The LHAPDF operator's key holds every card key eko's evolution reads: FONLL-C and
+    ZM-VFNS (and TMC on or off) share it, αs, a mass, Q0 or the order do not; eko's own theory
+    card built from EVOLUTION_KEYS alone equals the one built from the whole card."""
+    from eko.io import runcards
+
+    from disfit.theory.card import EVOLUTION_KEYS, evolution_id, theory_card, theory_id
+
+    base = evolution_id({})
+    for same in ({"scheme": "FONLL-C"}, {"tmc": False}):
+        assert evolution_id(same) == base and theory_id(same) != theory_id({})
+    for other in ({"alphas": 0.119}, {"mb": 4.5}, {"q0": 1.5}, {"order": "NLO"}):
+        assert evolution_id(other) != base
+    card = theory_card({})
+    only = {k: card[k] for k in EVOLUTION_KEYS if k in card}
+    assert runcards.Legacy(only, {}).new_theory.raw == runcards.Legacy(card, {}).new_theory.raw
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ from disfit.theory.assemble import (
 from disfit.theory.card import theory_card, theory_id, xgrid
 from disfit.theory.coefficients import (
     catalog,
-    coefficient_parts,
+    coefficient_jobs,
     compute_coefficients,
     dataset_fktable_points,
     observables_card,
@@ -49,7 +49,12 @@ def test_lo_f2_at_q0_is_the_parton_model():
     card_obs["prDIS"] = "EM"  # photon exchange only: no Z
     coefficients = run_yadism(card, card_obs)
     fk = fktable_from_coefficients(
-        "LO", coefficients, card, lambda q: identity_operator(grid), lambda q: 0.1, "test"
+        "LO",
+        {None: coefficients},
+        card,
+        lambda q, nf: identity_operator(grid),
+        lambda q, nf: 0.1,
+        "t",
     )
     predicted = fk.predict_fn(toy_xf_evolution)
     charges = {1: 1 / 9, 2: 4 / 9, 3: 1 / 9, 4: 4 / 9}
@@ -73,8 +78,8 @@ def test_central_coefficients_do_not_need_scale_variations():
 
 
 def test_coefficients_in_parts_join_to_one_run(tmp_path):
-    """An FK table's points split into yadism jobs (theory.points_per_job) give, joined, the
-    arrays of one run over all points, bitwise (yadism computes each point on its own)."""
+    """An FK table's points split into yadism jobs (theory.points_per_job, chunks in Q² order)
+    give, joined in the table's order, the arrays of one run over all points, bitwise."""
     config = {
         "theory": {"order": "LO", "xgrid_points": 20},
         "datasets": [{"dataset": "SLAC_NC_NOTFIXED_P_EM-F2", "variant": "legacy_dw"}],
@@ -83,10 +88,14 @@ def test_coefficients_in_parts_join_to_one_run(tmp_path):
     compute_coefficients(config, name, tmp_path / "all.npz")
     for part in (1, 0):
         compute_coefficients(config, name, tmp_path / f"part{part}.npz", part, 2)
-    whole, meta = load_coefficients(tmp_path / "all.npz")
-    joined, joined_meta = load_coefficient_parts([tmp_path / "part1.npz", tmp_path / "part0.npz"])
-    assert coefficient_parts(name, 150) == 2 and len(whole["x"]) == 211
-    assert joined_meta == {k: v for k, v in meta.items() if k not in ("part", "parts")}
+    ((_, (whole, meta)),) = load_coefficient_parts([tmp_path / "all.npz"]).items()
+    assert not np.array_equal(load_coefficients(tmp_path / "all.npz")[0]["Q2"], whole["Q2"])
+    ((fonll, (joined, joined_meta)),) = load_coefficient_parts(
+        [tmp_path / "part1.npz", tmp_path / "part0.npz"]
+    ).items()
+    assert list(coefficient_jobs(name, "ZM-VFNS", 150)) == ["0", "1"] and len(whole["x"]) == 211
+    assert fonll is None
+    assert joined_meta == meta
     for key in ("orders", "values", "x", "Q2", "xgrid"):
         np.testing.assert_array_equal(joined[key], whole[key])
     with pytest.raises(DisfitError, match="not the 2 parts"):

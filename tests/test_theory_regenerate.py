@@ -43,7 +43,7 @@ def test_regenerated_subset_reproduces_the_shipped_tables(tmp_path):
     nodes, operators, _ = load_operators(tmp_path / "eko.tar")
     node_q2 = np.array([q2 for q2, _ in nodes])
 
-    def exact(q2: float) -> np.ndarray:  # the operator computed at this very Q²
+    def exact(q2: float, nf: int | None = None) -> np.ndarray:  # the operator at this very Q²
         i = int(np.argmin(np.abs(node_q2 - q2)))
         assert abs(node_q2[i] / q2 - 1) < 1e-9
         return operators[i]
@@ -52,7 +52,7 @@ def test_regenerated_subset_reproduces_the_shipped_tables(tmp_path):
     for name, rows in subsets.items():
         index = [i for i, _ in rows]
         coefficients = run_yadism(card, observables_card(name, [p for _, p in rows], grid))
-        fresh = fktable_from_coefficients(name, coefficients, card, exact, a_s, "x")
+        fresh = fktable_from_coefficients(name, {None: coefficients}, card, exact, a_s, "x")
         stored = read_fktable(shipped / folders[name] / f"{name}.parquet")
         np.testing.assert_allclose(
             fresh.predict_fn(toy_xf_evolution),

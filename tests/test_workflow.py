@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from helpers import snakemake
 
+from disfit.constraints import POSITIVITY_STRUCTURE_FUNCTIONS
 from disfit.data.commondata import load_dataset
 from disfit.data.covmat import covmat_from_systematics
 from disfit.io.covmat import read_covmat
+from disfit.theory.coefficients import coefficient_jobs, fktable_datasets
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +50,18 @@ def test_lint_and_dry_runs(workdir):
         "theory_dataset                  18",
     ):
         assert jobs in dry.stdout, dry.stdout[-2000:]
+    # FONLL-C: seven parts per table in jobs sized by their cost; the LHAPDF operator of the
+    # ZM-VFNS theory (same evolution) is the shipped one
+    theory.write_text("theory: {scheme: FONLL-C}\n")
+    dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
+    assert dry.returncode == 0, dry.stderr
+    datasets = yaml.safe_load((workdir / "config" / "config.yaml").read_text())["datasets"]
+    tables = [*fktable_datasets(datasets), *POSITIVITY_STRUCTURE_FUNCTIONS]
+    jobs = sum(len(coefficient_jobs(t, "FONLL-C", 150)) for t in tables)
+    assert len(tables) == 28 and jobs > 7 * 28
+    assert re.search(rf"theory_coefficients +{jobs}\n", dry.stdout), dry.stdout[-2000:]
+    assert "theory_fktable                  24" in dry.stdout
+    assert "lhapdf_operator_select" in dry.stdout and "lhapdf_eko" not in dry.stdout
 
 
 def test_tiny_config_end_to_end_then_nothing_to_do(workdir, tiny_run):

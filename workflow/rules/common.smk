@@ -123,3 +123,19 @@ def report_inputs(wildcards):
     if SOURCE == "theory":
         inputs["lhapdf"] = rules.lhapdf.output[0]
     return inputs
+
+
+def yadism_jobs(fktable):
+    """{job label: (FONLL part or None, chunk, chunks)} of an FK table's yadism runs (yadism
+    runs on one core: a table's points, per FONLL part, in jobs of about theory.points_per_job
+    ZM-VFNS points of work)."""
+    from disfit.theory.coefficients import coefficient_jobs
+
+    theory = config["theory"]
+    return coefficient_jobs(fktable, theory["scheme"], theory["points_per_job"])
+
+
+def yadism_job_arguments(wildcards):
+    """`disfit theory coefficients` arguments of one yadism job."""
+    fonll, part, parts = yadism_jobs(wildcards.fktable)[wildcards.job]
+    return f"--part {part} --parts {parts}" + ("" if fonll is None else f" --fonll-part {fonll}")

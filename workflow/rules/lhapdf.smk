@@ -1,9 +1,13 @@
-# LHAPDF stage: the postfit replicas evolved by one eko operator per theory (from Q0 to NNPDF's
-# LHAPDF Q grid, shipped for the default theory) into an LHAPDF set.
+# LHAPDF stage: the postfit replicas evolved by one eko operator (from Q0 to NNPDF's LHAPDF Q
+# grid) into an LHAPDF set. The operator depends on the evolution settings alone: theories that
+# differ only in their coefficient functions (FONLL-C, ZM-VFNS) share it, shipped in
+# resources/evolution/<evolution id>/ for the default evolution.
+from disfit.theory.card import evolution_id
 
+SHIPPED_OPERATOR = f"resources/evolution/{evolution_id(config['theory'])}/lhapdf_operator.parquet"
 LHAPDF_OPERATOR_SOURCE = (
-    f"{SHIPPED}/lhapdf/operator.parquet"
-    if USE_SHIPPED
+    SHIPPED_OPERATOR
+    if os.path.isfile(SHIPPED_OPERATOR) and not config["theory"]["regenerate"]
     else f"{THEORY}/computed/lhapdf/operator.parquet"
 )
 LHAPDF_EKO_FILES = expand(
@@ -91,7 +95,7 @@ if SOURCE == "theory":
             input:
                 rules.lhapdf_operator.output[0],
             output:
-                f"{SHIPPED}/lhapdf/operator.parquet",
+                SHIPPED_OPERATOR,
             log:
                 f"{RUN}/logs/lhapdf/ship_operator.log",
             benchmark:
@@ -104,7 +108,8 @@ if SOURCE == "theory":
                 "disfit lhapdf copy {input} --config-json {params.config:q} --out {output}"
                 " > {log} 2>&1"
 
-        # `snakemake ship_theory`: refresh resources/theory/<id>/ from this run's tables
+        # `snakemake ship_theory`: refresh resources/theory/<id>/ from this run's tables and
+        # resources/evolution/<id>/ from its operator
         rule ship_theory:
             input:
                 rules.ship_theory_tables.output,

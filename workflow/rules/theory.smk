@@ -3,15 +3,13 @@
 # pickles. Positivity and integrability sets: disfit.constraints.
 from disfit.constraints import INTEGRABILITY, POSITIVITY_PDFS, POSITIVITY_STRUCTURE_FUNCTIONS
 from disfit.theory.card import theory_id
-from disfit.theory.coefficients import coefficient_parts, fktable_datasets
+from disfit.theory.coefficients import fktable_datasets
 
 THEORY = f"{RUN}/theory"
 SHIPPED = f"resources/theory/{theory_id(config['theory'])}"
 USE_SHIPPED = os.path.isdir(SHIPPED) and not config["theory"]["regenerate"]
 # where the theory's tables come from: shipped, or computed in this run
 THEORY_SOURCE = SHIPPED if USE_SHIPPED else f"{THEORY}/computed"
-# yadism runs on one core: each FK table's points are split into jobs of at most this many
-POINTS_PER_JOB = config["theory"]["points_per_job"]
 EKO_FILES = expand(f"{THEORY}/eko/part{{part}}.tar", part=range(config["theory"]["eko_parts"]))
 # FK table → the configured dataset whose kinematics it holds (from nnpdf_data's metadata)
 FKTABLE_DATASET = fktable_datasets(config["datasets"]) if SOURCE == "theory" else {}
@@ -29,14 +27,14 @@ if SOURCE == "theory":
 
     rule theory_coefficients:
         output:
-            f"{THEORY}/coefficients/{{fktable}}/part{{part}}.npz",
+            f"{THEORY}/coefficients/{{fktable}}/part{{job}}.npz",
         log:
-            f"{RUN}/logs/theory/coefficients_{{fktable}}_part{{part}}.log",
+            f"{RUN}/logs/theory/coefficients_{{fktable}}_part{{job}}.log",
         benchmark:
-            f"{RUN}/benchmarks/theory/coefficients_{{fktable}}_part{{part}}.tsv"
+            f"{RUN}/benchmarks/theory/coefficients_{{fktable}}_part{{job}}.tsv"
         wildcard_constraints:
             fktable="[^/]+",
-            part="[0-9]+",
+            job="[0-9]+([.][0-9]+)?",
         conda:
             "../../envs/disfit.yaml"
         threads: 1
@@ -49,11 +47,10 @@ if SOURCE == "theory":
                 if w.fktable in FKTABLE_DATASET
                 else config_json("theory")
             ),
-            parts=lambda w: coefficient_parts(w.fktable, POINTS_PER_JOB),
+            job=yadism_job_arguments,
         shell:
             "disfit theory coefficients --config-json {params.config:q}"
-            " --fktable {wildcards.fktable} --part {wildcards.part} --parts {params.parts}"
-            " --out {output} > {log} 2>&1"
+            " --fktable {wildcards.fktable} {params.job} --out {output} > {log} 2>&1"
 
     rule theory_eko:
         output:
@@ -81,7 +78,7 @@ if SOURCE == "theory":
             coefficients=lambda w: expand(
                 rules.theory_coefficients.output[0],
                 fktable=w.fktable,
-                part=range(coefficient_parts(w.fktable, POINTS_PER_JOB)),
+                job=yadism_jobs(w.fktable),
             ),
             eko=EKO_FILES,
         output:

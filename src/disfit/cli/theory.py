@@ -12,7 +12,9 @@ from disfit.cli import arguments
 def _coefficients(args: argparse.Namespace) -> None:
     from disfit.theory.coefficients import compute_coefficients
 
-    compute_coefficients(arguments.config(args), args.fktable, args.out, args.part, args.parts)
+    compute_coefficients(
+        arguments.config(args), args.fktable, args.out, args.part, args.parts, args.fonll_part
+    )
 
 
 def _eko(args: argparse.Namespace) -> None:
@@ -78,6 +80,7 @@ def add_parsers(stages) -> None:
         "yadism coefficient functions of an FK table",
         _coefficients,
         ("--fktable", {"required": True}),
+        ("--fonll-part", {"type": int, "help": "FONLL theories: which of the seven yadism runs"}),
     )
     arguments.add_parts(p, "FK table's points")
     p = add(commands, "eko", "the FK tables' evolution operator on Q2 nodes", _eko)

@@ -34,10 +34,25 @@ def load_coefficients(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str
 
 def load_coefficient_parts(
     paths: Sequence[str | Path],
-) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The coefficient arrays of one FK table from the files of its parts (any order): the
-    points joined in part order, the orders united (an order a part lacks is zero there)."""
+) -> dict[int | None, tuple[dict[str, np.ndarray], dict[str, Any]]]:
+    """The coefficient arrays of one FK table from the files of its parts (any order), per
+    FONLL part (the key None for a single-scheme theory): the points joined in part order, the
+    orders united (an order a part lacks is zero there)."""
     loaded = [load_coefficients(p) for p in paths]
+    groups: dict[int | None, list] = {}
+    for arrays, meta in loaded:
+        groups.setdefault(meta.get("fonll"), []).append((arrays, meta))
+    if len({meta["fktable"] for _, meta in loaded}) > 1 or (None in groups and len(groups) > 1):
+        raise DisfitError(
+            f"{', '.join(map(str, paths))}: not the coefficients of one FK table and theory; "
+            "rerun the theory"
+        )
+    return {fonll: _join_parts(group, paths) for fonll, group in sorted(groups.items(), key=str)}
+
+
+def _join_parts(
+    loaded: list[tuple[dict[str, np.ndarray], dict[str, Any]]], paths: Sequence[str | Path]
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     loaded.sort(key=lambda item: int(item[1].get("part", 0)))
     metas = [meta for _, meta in loaded]
     parts = int(metas[0].get("parts", 1))
@@ -59,11 +74,21 @@ def load_coefficient_parts(
             block[orders.index(tuple(o))] = arrays["values"][k]
         blocks.append(block)
     joined = {
-        "orders": np.array(orders, dtype=np.int64).reshape(len(orders), -1),
+        "orders": np.array(orders, dtype=np.int64).reshape(-1, 4),
         "values": np.concatenate(blocks, axis=1),
         "x": np.concatenate([arrays["x"] for arrays, _ in loaded]),
         "Q2": np.concatenate([arrays["Q2"] for arrays, _ in loaded]),
         "xgrid": grids[0],
     }
+    if all("index" in arrays for arrays, _ in loaded):  # rows back in the table's order
+        index = np.concatenate([arrays["index"] for arrays, _ in loaded])
+        if not np.array_equal(np.sort(index), np.arange(len(index))):
+            raise DisfitError(
+                f"{', '.join(map(str, paths))}: the parts do not hold every point once; rerun"
+            )
+        order = np.argsort(index)
+        joined.update(
+            values=joined["values"][:, order], x=joined["x"][order], Q2=joined["Q2"][order]
+        )
     meta = {k: v for k, v in metas[0].items() if k not in ("part", "parts")}
     return joined, meta

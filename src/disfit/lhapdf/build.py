@@ -20,7 +20,7 @@ from disfit.io.lhapdf import Subgrid, set_info, write_info, write_member
 from disfit.io.operator import read_operator
 from disfit.io.replica import EVOLUTION_FILE, FLAVOUR_FILE, read_replica_grid, replica_folders
 from disfit.lhapdf.operator import check_operator, evolve, lhapdf_qgrid
-from disfit.theory.card import theory_card, theory_id
+from disfit.theory.card import evolution_id, theory_card, theory_id
 from disfit.theory.evolution import strong_coupling
 
 log = logging.getLogger("disfit")
@@ -52,13 +52,14 @@ def evolve_set(
     card: Mapping[str, Any],
     theory_id: str,
     name: str,
+    evolution_id: str,
 ) -> dict[str, Any]:
     """Write outdir/<name>/ (the LHAPDF set: member 0 = the mean) and outdir/exportgrids/."""
     start = time.perf_counter()
     postfit_dir, outdir = Path(postfit_dir), Path(outdir)
     folders, mc_replicas = postfit_members(postfit_dir)
     op = read_operator(operator_path)
-    check_operator(Path(operator_path), op, card, theory_id)
+    check_operator(Path(operator_path), op, card, evolution_id)
     subgrids = lhapdf_qgrid(card)
     grids = [read_replica_grid(f / EVOLUTION_FILE) for f in folders]
     flavour = [read_replica_grid(f / FLAVOUR_FILE)[1] for f in folders]
@@ -109,6 +110,7 @@ def evolve_set(
             "set": name,
             "members": len(folders),
             "theory_id": theory_id,
+            "evolution_id": evolution_id,
             "seconds": time.perf_counter() - start,
         }
         (tmp / "evolution.json").write_text(json.dumps(summary, indent=1) + "\n")
@@ -129,4 +131,7 @@ def lhapdf_set(
     """The run's LHAPDF set, named by lhapdf.name (default: disfit_<run_name>)."""
     name = config["lhapdf"]["name"] or f"disfit_{config['run_name']}"
     card = theory_card(config["theory"])
-    return evolve_set(postfit_dir, operator, outdir, card, theory_id(config["theory"]), name)
+    theory = config["theory"]
+    return evolve_set(
+        postfit_dir, operator, outdir, card, theory_id(theory), name, evolution_id(theory)
+    )

@@ -22,7 +22,7 @@ from disfit.basis import EVOLUTION_ROTATION, NFL, eko_to_flavour
 from disfit.errors import DisfitError
 from disfit.floats import same_floats, same_targets
 from disfit.io.operator import EvolutionOperator, read_operator, write_operator
-from disfit.theory.card import theory_card, theory_id
+from disfit.theory.card import evolution_id, theory_card
 from disfit.theory.evolution import compute_eko, load_operators, theory_patches
 
 log = logging.getLogger("disfit")
@@ -88,7 +88,7 @@ def xf_on(target: np.ndarray, source: np.ndarray, xf: np.ndarray) -> np.ndarray:
     return np.einsum("ts,...s->...t", interpolation(source, target), xf / source) * target
 
 
-def operator_from_eko(paths: Sequence[Path], q0: float, theory_id: str) -> EvolutionOperator:
+def operator_from_eko(paths: Sequence[Path], q0: float, evolution_id: str) -> EvolutionOperator:
     """Collect eko's parts, rotate the output to the evolution basis and keep the blocks that
     are not identically zero."""
     # operators: (out pid in eko's flavour order, x_out, in FK flavour, x_in)
@@ -103,7 +103,7 @@ def operator_from_eko(paths: Sequence[Path], q0: float, theory_id: str) -> Evolu
         if np.abs(full[:, e, :, k, :]).max() > 1e-14 * scale
     ]
     values = np.stack([full[:, e, :, k, :] for e, k in blocks], axis=1)
-    return EvolutionOperator(nodes, xgrid, blocks, values, q0, {"theory_id": theory_id})
+    return EvolutionOperator(nodes, xgrid, blocks, values, q0, {"evolution_id": evolution_id})
 
 
 def evolve(op: EvolutionOperator, xgrid: np.ndarray, xf: np.ndarray) -> np.ndarray:
@@ -120,14 +120,14 @@ def evolve(op: EvolutionOperator, xgrid: np.ndarray, xf: np.ndarray) -> np.ndarr
 
 
 def check_operator(
-    path: Path, operator: EvolutionOperator, card: Mapping[str, Any], theory_id: str
+    path: Path, operator: EvolutionOperator, card: Mapping[str, Any], evolution_id: str
 ) -> None:
-    """The LHAPDF evolution operator of this theory: its theory id, Q0 and Q grid. Its floats
-    may come from another machine: compared to disfit.floats.RTOL, never with `==`."""
-    if operator.provenance.get("theory_id") != theory_id:
+    """The LHAPDF evolution operator of this theory: its evolution settings, Q0 and Q grid. Its
+    floats may come from another machine: compared to disfit.floats.RTOL, never with `==`."""
+    if operator.provenance.get("evolution_id") != evolution_id:
         raise DisfitError(
-            f"{path}: operator of theory {operator.provenance.get('theory_id')}, the run's "
-            f"theory is {theory_id}; rerun the theory stage"
+            f"{path}: operator of the evolution settings {operator.provenance.get('evolution_id')}"
+            f", the run's theory evolves with {evolution_id}; rerun the theory stage"
         )
     if not same_targets(operator.targets, eko_targets(lhapdf_qgrid(card))) or not same_floats(
         operator.q0, card["Q0"]
@@ -154,7 +154,7 @@ def compute_part(theory: Mapping[str, Any], part: int, parts: int, path: Path) -
 def collect_parts(theory: Mapping[str, Any], paths: Sequence[Path], out: Path) -> None:
     """The operator file from eko's parts, checked to hold the whole LHAPDF Q grid."""
     card = theory_card(theory)
-    op = operator_from_eko(paths, float(card["Q0"]), theory_id(theory))
+    op = operator_from_eko(paths, float(card["Q0"]), evolution_id(theory))
     expected = eko_targets(lhapdf_qgrid(card))
     if not same_targets(op.targets, expected):
         raise DisfitError(
@@ -173,6 +173,6 @@ def collect_parts(theory: Mapping[str, Any], paths: Sequence[Path], out: Path) -
 def copy_operator(theory: Mapping[str, Any], source: Path, out: Path) -> None:
     """A shipped (or computed) operator, checked against the run's theory, copied to `out`."""
     op = read_operator(source)
-    check_operator(source, op, theory_card(theory), theory_id(theory))
+    check_operator(source, op, theory_card(theory), evolution_id(theory))
     write_operator(op, out)
     log.info("LHAPDF evolution operator %s → %s", source, out)

@@ -13,6 +13,7 @@ import yaml
 
 from disfit.config import with_defaults
 from disfit.errors import DisfitError
+from disfit.theory.fonll import check_fonll_order
 
 ORDERS = {"LO": 0, "NLO": 1, "NNLO": 2}
 _OVERRIDES = {"q0": "Q0", "mc": "mc", "mb": "mb", "mt": "mt", "alphas": "alphas"}
@@ -32,8 +33,6 @@ def theory_card(config: Mapping[str, Any]) -> dict[str, Any]:
         raise DisfitError(f"config key theory.card: no theory card {path.name} in nnpdf_data")
     raw = yaml.safe_load(path.read_text())
     raw["FNS"] = config["scheme"]
-    if raw["FNS"] != "ZM-VFNS":
-        raise DisfitError("config key theory.scheme: only ZM-VFNS is available (see docs)")
     if "order" in config:
         raw["PTO"] = ORDERS[config["order"]]
     if "tmc" in config:
@@ -54,22 +53,43 @@ def theory_card(config: Mapping[str, Any]) -> dict[str, Any]:
     card = TheoryCard(**raw).asdict()
     for key in DEPRECATED_KEYS:
         card.pop(key, None)
-    return {k: v for k, v in card.items() if v is not None or k in ("NfFF", "nfref")}
+    card = {k: v for k, v in card.items() if v is not None or k in ("NfFF", "nfref")}
+    check_fonll_order(card)
+    return card
 
 
 def theory_id(config: Mapping[str, Any]) -> str:
     """Short content hash of everything that shapes the FK tables: the resolved theory card, the
-    x grid and the Q² node spacing. Recorded in every FK table; names the shipped tables."""
+    x grid, the Q² nodes and their interpolation. Recorded in every FK table; names the shipped
+    tables."""
     config = with_defaults("theory", config)
-    blob = json.dumps(
-        {
-            "card": theory_card(config),
-            "xgrid": [int(config["xgrid_points"]), float(config["xgrid_min"])],
-            "node_ratio": float(config["node_ratio"]),
-        },
-        sort_keys=True,
-        default=str,
-    )
+    shape = {
+        "card": theory_card(config),
+        "xgrid": [int(config["xgrid_points"]), float(config["xgrid_min"])],
+        "node_ratio": float(config["node_ratio"]),
+    }
+    if int(config["interpolation_points"]) != 4:  # 4: the ids of theories made before the key
+        shape["interpolation_points"] = int(config["interpolation_points"])
+    blob = json.dumps(shape, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+#: the card keys the PDFs' evolution depends on: those eko.io.runcards.Legacy reads for eko's
+#: theory card, the operator's start and method, and the flavour cap of the PDFs. Not the
+#: scheme of the coefficient functions, TMC or damping: FONLL-C and ZM-VFNS share the operator.
+EVOLUTION_KEYS = (
+    *("PTO", "QED", "alphas", "alphaqed", "alphaem", "Qedref", "Qref", "nfref", "HQ"),
+    *("mc", "mb", "mt", "Qmc", "Qmb", "Qmt", "kcThr", "kbThr", "ktThr", "XIF"),
+    *("n3lo_ad_variation", "PTO_matching", "use_fhmruvv", "Q0", "nf0", "ModEv", "MaxNfPdf"),
+)
+
+
+def evolution_id(config: Mapping[str, Any]) -> str:
+    """Short content hash of the evolution settings alone (EVOLUTION_KEYS of the resolved
+    card): names and checks the LHAPDF set's operator, shared by theories that differ only in
+    their coefficient functions."""
+    card = theory_card(config)
+    blob = json.dumps({k: card.get(k) for k in EVOLUTION_KEYS}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -23,6 +23,7 @@ from disfit.data.commondata import resolve_metadata
 from disfit.errors import DisfitError
 from disfit.io.coefficients import save_coefficients
 from disfit.theory.card import theory_card, theory_id, xgrid
+from disfit.theory.fonll import FONLL_PARTS, FONLL_SCHEMES, fonll_part
 
 log = logging.getLogger("disfit")
 
@@ -162,31 +163,81 @@ def fktable_size(fktable: str) -> int:
     return int(catalog()[fktable]["ndata"])
 
 
-def coefficient_parts(fktable: str, points_per_job: int) -> int:
-    """yadism jobs an FK table's points are split into (yadism runs on one core)."""
-    return max(1, math.ceil(fktable_size(fktable) / points_per_job))
+def coefficient_jobs(
+    fktable: str, scheme: str, points_per_job: int
+) -> dict[str, tuple[int | None, int, int]]:
+    """The yadism jobs of an FK table, {label: (FONLL part, chunk, chunks)}: its points in
+    contiguous chunks, each job about `points_per_job` ZM-VFNS points of work (yadism runs on one
+    core). A FONLL table has the chunks of each of its seven parts, sized by the part's cost."""
+    size = fktable_size(fktable)
+    if scheme not in FONLL_SCHEMES:
+        parts = max(1, math.ceil(size / points_per_job))
+        return {str(p): (None, p, parts) for p in range(parts)}
+    jobs = {}
+    for k, fonll in enumerate(FONLL_PARTS):
+        parts = min(size, max(1, math.ceil(size * fonll.cost / points_per_job)))
+        jobs.update({f"{k}.{p}": (k, p, parts) for p in range(parts)})
+    return jobs
 
 
 def compute_coefficients(
-    config: Mapping[str, Any], fktable: str, out: Path, part: int = 0, parts: int = 1
+    config: Mapping[str, Any],
+    fktable: str,
+    out: Path,
+    part: int = 0,
+    parts: int = 1,
+    fonll: int | None = None,
 ) -> None:
-    """yadism's coefficient functions of the `part`-th of `parts` contiguous chunks of the
-    points of `fktable`, for the config's theory (and datasets)."""
+    """yadism's coefficient functions of the `part`-th of `parts` chunks of the points of
+    `fktable` (in Q² order), for the config's theory (and datasets); for a FONLL theory, those
+    of its part `fonll`, computed only at the points where the part's weight is not zero."""
     card = theory_card(config["theory"])
     points = fktable_points(fktable, config.get("datasets", []))
     if not 0 <= part < parts <= len(points):
         raise DisfitError(f"{fktable}: part {part} of {parts} for {len(points)} points")
-    chunk = [points[i] for i in np.array_split(np.arange(len(points)), parts)[part]]
+    # chunks of points sorted in Q²: yadism's target-mass corrections evaluate the structure
+    # functions at every x-grid node at the point's Q², cached per run (most of the cost)
+    q2_all = np.array([p["Q2"] for p in points], dtype=float)
+    index = np.array_split(np.argsort(q2_all, kind="stable"), parts)[part]
+    chunk = [points[i] for i in index]
+    sub = fonll_part(card, fonll)
+    q2 = np.array([p["Q2"] for p in chunk], dtype=float)
+    needed = np.ones(len(chunk), bool) if sub is None else sub.weights(q2, card) != 0
+    label = card["FNS"] if sub is None else f"{card['FNS']} part {fonll}: {sub.scheme} nf={sub.nf}"
     log.info(
-        "%s: yadism on points %d/%d, %d of %d (%s)",
+        "%s: yadism on points %d/%d, %d of %d (%s), %d with a non-zero weight",
         fktable,
         part + 1,
         parts,
         len(chunk),
         len(points),
-        card["FNS"],
+        label,
+        needed.sum(),
     )
-    arrays = run_yadism(card, observables_card(fktable, chunk, xgrid(config["theory"])))
+    grid = xgrid(config["theory"])
+    arrays = {
+        "orders": np.zeros((0, 4), dtype=np.int64),
+        "values": np.zeros((0, len(chunk), 14, len(grid))),
+    }
+    if needed.any():
+        run_card = card if sub is None else sub.card(card)
+        chosen = [p for p, n in zip(chunk, needed, strict=True) if n]
+        computed = run_yadism(run_card, observables_card(fktable, chosen, grid))
+        arrays["orders"] = computed["orders"]
+        arrays["values"] = np.zeros((len(computed["orders"]), len(chunk), 14, len(grid)))
+        arrays["values"][:, needed] = computed["values"]
+    arrays.update(
+        x=np.array([p["x"] for p in chunk], dtype=float),
+        Q2=q2,
+        xgrid=np.asarray(grid, float),
+        index=index.astype(np.int64),
+    )
     save_coefficients(
-        out, arrays, fktable=fktable, theory_id=theory_id(config["theory"]), part=part, parts=parts
+        out,
+        arrays,
+        fktable=fktable,
+        theory_id=theory_id(config["theory"]),
+        part=part,
+        parts=parts,
+        fonll=fonll,
     )

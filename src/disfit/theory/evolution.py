@@ -18,14 +18,54 @@ from disfit.basis import eko_evolution_to_flavour
 from disfit.errors import DisfitError
 from disfit.io.atomic import atomic_path
 from disfit.theory.card import theory_card, thresholds, xgrid
-from disfit.theory.qgrid import Patch, patches, q2_nodes
+from disfit.theory.fonll import FONLL_PARTS, FonllPart, is_fonll
+from disfit.theory.qgrid import Patch, patch_of, patches, q2_nodes
 
 log = logging.getLogger("disfit")
 
 
 def theory_patches(card: Mapping[str, Any], q2max: float = 1e6) -> list[Patch]:
-    """Flavour-number patches of the card's VFNS above Q0."""
+    """Flavour-number patches of the card's VFNS above Q0 (the PDFs' evolution)."""
     return patches(card["Q0"], thresholds(card), card["nf0"], q2max, card.get("MaxNfPdf", 5))
+
+
+def operator_patches(card: Mapping[str, Any], q2max: float = 1e6) -> list[Patch]:
+    """The Q² ranges and flavour numbers of the FK tables' operators: the VFNS patches, or for
+    FONLL one fixed-flavour family per NfFF of its parts over the whole range (eko evolves to
+    (Q², nf) through the thresholds, backwards where needed: nf = 3 from Q0 > mc)."""
+    if not is_fonll(card):
+        return theory_patches(card, q2max)
+    return [Patch(card["Q0"] ** 2, q2max, nf) for nf in sorted({p.nf for p in FONLL_PARTS})]
+
+
+def operator_requests(
+    card: Mapping[str, Any], q2: np.ndarray, parts: Sequence[FonllPart | None]
+) -> list[tuple[float, int]]:
+    """(Q², nf) at which FK tables need the operator: each Q² ≥ Q0² in the VFNS (part None),
+    or for each FONLL part where its weight is not zero."""
+    q2 = np.asarray(q2, dtype=float)
+    q2 = q2[q2 >= card["Q0"] ** 2]
+    vfns = theory_patches(card)
+    requests = []
+    for part in parts:
+        if part is None:
+            requests += [(float(q), patch_of(q, vfns).nf) for q in q2]
+        else:
+            requests += [(float(q), part.nf) for q in q2[part.weights(q2, card) != 0]]
+    return requests
+
+
+def eko_version() -> str:
+    import eko
+
+    return eko.__version__
+
+
+def eko_backend() -> str:
+    """ "rust" when eko is patched to its Rust backend (scripts/rustify_eko.sh), else "numba"."""
+    from eko.evolution_operator import quad_ker
+
+    return "rust" if hasattr(quad_ker, "cb_quad_ker_qcd") else "numba"
 
 
 def eko_cards(card: Mapping[str, Any], nodes: Sequence[tuple[float, int]], xgrid: np.ndarray):
@@ -63,6 +103,7 @@ def compute_eko(
     from eko.runner.managed import solve
 
     theory, operator = eko_cards(card, nodes, xgrid)
+    log.info("eko %s (%s backend): %d Q2 nodes", eko_version(), eko_backend(), len(nodes))
     with atomic_path(path) as tmp:
         tmp.unlink()
         solve(theory, operator, tmp)
@@ -108,14 +149,22 @@ def fktable_nodes(config: Mapping[str, Any]) -> list[tuple[float, int]]:
     q2 = [POSITIVITY_Q2]
     for d in config["datasets"]:
         for points in dataset_fktable_points(d["dataset"], d["variant"]).values():
-            q2 += [p["Q2"] for p in points if p["Q2"] >= card["Q0"] ** 2]
-    all_patches = theory_patches(card)
-    nodes = q2_nodes(q2, all_patches, ratio=float(config["theory"]["node_ratio"]))
+            q2 += [p["Q2"] for p in points]
+    parts = FONLL_PARTS if is_fonll(card) else [None]
+    # the positivity x·f tables are the VFNS operator alone
+    requests = operator_requests(card, q2, parts) + operator_requests(card, [POSITIVITY_Q2], [None])
+    ratio = float(config["theory"]["node_ratio"])
+    npoints = int(config["theory"]["interpolation_points"])
+    nodes = []
+    for patch in operator_patches(card):
+        inside = [q for q, nf in requests if nf == patch.nf and patch.contains(q)]
+        nodes += q2_nodes(inside, [patch], ratio=ratio, npoints=npoints) if inside else []
     log.info(
-        "%d Q2 nodes for %d distinct Q2 (patches nf=%s)",
+        "%d Q2 nodes for %d distinct Q2 (%s, nf=%s)",
         len(nodes),
         len(set(q2)),
-        [p.nf for p in all_patches],
+        card["FNS"],
+        sorted({nf for _, nf in nodes}),
     )
     return nodes
 

@@ -79,10 +79,12 @@ def interpolate(
     values: Sequence[np.ndarray],
     all_patches: Sequence[Patch],
     npoints: int = 4,
+    nf: int | None = None,
 ) -> np.ndarray:
     """Lagrange interpolation in ln Q² of `values` (one array per node) at `target_q2`, from the
-    `npoints` nodes of the target's patch nearest to it."""
-    patch = patch_of(target_q2, all_patches)
+    `npoints` nodes of the target's patch nearest to it (the patch of `nf` flavours when given:
+    FONLL's fixed-flavour operators span overlapping Q² ranges)."""
+    patch = patch_of(target_q2, [p for p in all_patches if nf is None or p.nf == nf])
     same = [i for i, (q2, nf) in enumerate(nodes) if nf == patch.nf]
     if len(same) < npoints:
         raise DisfitError(f"only {len(same)} Q2 nodes in the nf={patch.nf} patch, need {npoints}")
