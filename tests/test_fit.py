@@ -204,6 +204,40 @@ def test_stopping_check_uses_the_lambdas_of_its_epoch(frac):
     assert trainer.no_validation == (frac == 1.0)
 
 
+def test_trainable_exponents_stay_in_their_ranges():
+    """n3fit's preprocessing: `trainable` defaults to true when a basis entry omits it, and
+    MinMaxWeight keeps trained α, β inside the flavour's ranges (narrow ranges and a large
+    learning rate would push them out)."""
+    from disfit.fit.train import Trainer, setup_replicas
+
+    fit = _fit_config(epochs=400)
+    omitted = [{k: v for k, v in b.items() if k != "trainable"} for b in fit["basis"]]
+    config = validate_config({"datasets": [{"dataset": "TOY_A"}], "fit": {"basis": omitted}})
+    assert all(b["trainable"] is True for b in config["fit"]["basis"])
+    fit["basis"] = [{**b, "trainable": True} for b in fit["basis"]]
+    fit["basis"] = [
+        {**b, "smallx": [b["smallx"][0], b["smallx"][0] + 0.02], "largex": [3.0, 3.05]}
+        for b in fit["basis"]
+    ]
+    fit["optimizer"]["learning_rate"] = 0.1
+    inputs = _toy_inputs()
+    setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
+    trainer = Trainer(inputs, setup, fit)
+    start = trainer.pdf.alpha.numpy().copy()
+    trainer.run()
+    alpha, beta = trainer.pdf.alpha.numpy(), trainer.pdf.beta.numpy()
+    arch = trainer.pdf.arch
+    assert not np.allclose(alpha, start)  # trained
+    tol = 1e-6
+    assert np.all(alpha >= arch.smallx[:, 0] - tol) and np.all(alpha <= arch.smallx[:, 1] + tol)
+    assert np.all(beta >= arch.largex[:, 0] - tol) and np.all(beta <= arch.largex[:, 1] + tol)
+    # some exponents sit at a bound: without the constraint they would have left the range
+    assert np.any(
+        np.isclose(alpha, arch.smallx[:, 0], atol=1e-5)
+        | np.isclose(alpha, arch.smallx[:, 1], atol=1e-5)
+    )
+
+
 @pytest.fixture(scope="module")
 def batch_fit(tmp_path_factory) -> tuple[Path, Path, Path]:
     from disfit.fit.runner import fit_replicas

@@ -350,6 +350,8 @@ class Trainer:
             for var, before in zip(variables, old, strict=True):
                 shape = [-1] + [1] * (len(var.shape) - 1)
                 var.assign(tf.where(tf.reshape(st["active"], shape), var.value, before))
+            if self.pdf.arch.trainable.any():
+                self.pdf.constrain_exponents(st["active"])
             return i + 1, tr_hist, vl_hist
 
         nrep = len(self.setup.replicas)
