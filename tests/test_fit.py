@@ -21,30 +21,35 @@ from disfit.io.replica import EVOLUTION_FILE, HISTORY_FILE, read_json, read_repl
 XGRID = np.geomspace(1e-5, 0.9, 25)
 
 
-def _toy_inputs() -> FitInputs:
-    """Two DIS-like datasets (one a RATIO of two FK tables) made from the toy PDF, a correlated
-    systematic, one positivity and one integrability set."""
+def _toy_inputs(ratio_flavours=(0, 1, 2, 5), linear: bool = True) -> FitInputs:
+    """Two DIS-like datasets (one a RATIO of two FK tables on `ratio_flavours`) made from the
+    toy PDF, a correlated systematic, one positivity and one integrability set; without the
+    linear one when `linear` is false."""
     rng = np.random.default_rng(7)
     fitted_toy = np.linalg.lstsq(FIT_ROTATION, toy_xf_evolution(XGRID), rcond=None)[0]
 
-    def table(n: int) -> np.ndarray:  # positive weights on Σ, g, T3, V, like F2 kernels
+    def table(n: int, flavours=(0, 1, 2, 5)) -> np.ndarray:  # positive weights, like F2 kernels
         t = np.zeros((n, 8, len(XGRID)))
-        t[:, [0, 1, 2, 5]] = rng.uniform(0.1, 1.0, (n, 4, len(XGRID))) * [
-            [[0.3], [0.05], [0.2], [0.1]]
-        ]
+        weights = np.array([0.3, 0.05, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1])[list(flavours)]
+        t[:, list(flavours)] = (
+            rng.uniform(0.1, 1.0, (n, len(flavours), len(XGRID))) * weights[:, None]
+        )
         return t
 
-    a, num, den = table(30), table(12), table(12)
+    a, num, den = table(30), table(12, ratio_flavours), table(12, ratio_flavours)
     datasets = (
         FitDataset("TOY_A", slice(0, 30), 0.75, "NULL", (a,)),
         FitDataset("TOY_RATIO", slice(30, 42), 0.75, "RATIO", (num, den)),
     )
-    probe = FitInputs(XGRID, datasets, np.zeros(42), np.eye(42), np.eye(42), (), (), (), 1.65)
+    if not linear:
+        datasets = (FitDataset("TOY_RATIO", slice(0, 12), 0.75, "RATIO", (num, den)),)
+    n = sum(d.ndata for d in datasets)
+    probe = FitInputs(XGRID, datasets, np.zeros(n), np.eye(n), np.eye(n), (), (), (), 1.65)
     truth = probe.predictions(fitted_toy)
     sigma = 0.02 * truth
     cov = np.diag(sigma**2)
-    corr = 0.01 * truth[:30]
-    cov[:30, :30] += np.outer(corr, corr)
+    corr = 0.01 * truth[: datasets[0].ndata]
+    cov[: len(corr), : len(corr)] += np.outer(corr, corr)
     pos = np.zeros((5, 8, len(XGRID)))
     pos[np.arange(5), 1, np.arange(5) * 4] = 1.0  # x·g at five x points
     integ = np.zeros((1, 8, len(XGRID)))
@@ -81,12 +86,67 @@ def test_replica_seeds_are_validphys_draws():
     assert replica_seed(2, 746898422) == 1543178279
 
 
-def test_compiled_chi2_equals_direct_inverse_covariance():
+def test_negative_pseudodata_resampling_skips_asymmetries():
+    """resample_negative_pseudodata redraws until the pseudo-data of every dataset but the
+    asymmetries (and polarised ones) are non-negative: an asymmetry with a negative central
+    value never blocks it (validphys 4.1.5's check_positive_masks)."""
+    from disfit.fit.replicas import pseudodata
+
+    zero = np.zeros((3, 8, len(XGRID)))
+    datasets = (
+        FitDataset("XS", slice(0, 3), 0.75, "NULL", (zero,), "DIS_NC"),
+        FitDataset("AS", slice(3, 6), 0.75, "NULL", (zero,), "EWK_RAP_ASY"),
+    )
+    central = np.array([0.1, 0.2, 0.3, -0.05, 0.01, -0.2])
+    cov = np.diag(np.full(6, 0.1**2))
+    inputs = FitInputs(XGRID, datasets, central, cov, cov, (np.arange(6),), (), (), 1.65)
+    assert [d.positive for d in datasets] == [True, False]
+    for seed in range(20):
+        replica = pseudodata(inputs, seed, resample_negative=True)
+        assert np.all(replica[:3] >= 0)
+    assert np.any(replica[3:] < 0)
+
+
+def test_one_point_datasets_train_with_probability_frac():
+    """validphys 4.1.5's standard_masks, written out: int(frac·n) training points, or when that
+    is 0 one point with probability frac, drawn before the shuffle from the group's generator."""
+    from disfit.fit.replicas import _name_seed, training_masks
+
+    zero = np.zeros((1, 8, len(XGRID)))
+    datasets = (
+        FitDataset("A", slice(0, 5), 0.75, "NULL", (np.zeros((5, 8, len(XGRID))),)),
+        FitDataset("ONE", slice(5, 6), 0.75, "NULL", (zero,)),
+    )
+    group = (np.arange(6),)
+    inputs = FitInputs(XGRID, datasets, np.zeros(6), np.eye(6), np.eye(6), group, (), (), 1.65)
+    trained = []
+    for seed in range(400):
+        rng = np.random.Generator(np.random.PCG64(_name_seed(["A", "ONE"]) + seed))
+        expected = []
+        for n in (5, 1):
+            ntr = int(0.75 * n) or int(rng.random() < 0.75)
+            part = np.concatenate([np.ones(ntr, dtype=bool), np.zeros(n - ntr, dtype=bool)])
+            rng.shuffle(part)
+            expected.append(part)
+        mask = training_masks(inputs, seed)
+        np.testing.assert_array_equal(mask, np.concatenate(expected))
+        trained.append(mask[5])
+    assert abs(np.mean(trained) - 0.75) < 0.07  # 400 draws: σ = 0.022
+
+
+@pytest.mark.parametrize(
+    "ratio_flavours, linear",
+    [((0, 1, 2, 5), True), ((0, 1, 2, 3, 5), True), ((1, 3, 4), False)],
+    ids=["default", "ratio-touches-more-flavours", "ratio-alone"],
+)
+def test_compiled_chi2_equals_direct_inverse_covariance(ratio_flavours, linear):
     """Whitened FK tables (linear group) and whitened residuals (RATIO group) give the χ² of
-    rᵀ C_tr⁻¹ r computed with numpy's inverse of the training sub-covariance."""
+    rᵀ C_tr⁻¹ r computed with numpy's inverse of the training sub-covariance; also when the
+    RATIO's tables use flavours the linear dataset does not, or there is no linear dataset
+    (both lost those columns before: wrong χ², or 0/0)."""
     from disfit.fit.train import Trainer, setup_replicas
 
-    inputs = _toy_inputs()
+    inputs = _toy_inputs(ratio_flavours, linear)
     setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
     trainer = Trainer(inputs, setup, _fit_config())
     xf_flat = trainer.xf_flat()
@@ -99,8 +159,83 @@ def test_compiled_chi2_equals_direct_inverse_covariance():
             tr = group[setup.trmasks[r, group]]
             inv = np.linalg.inv(inputs.fit_covmat[np.ix_(tr, tr)])
             expected += residual[tr] @ inv @ residual[tr]
+        assert np.isfinite(expected) and expected > 0
         np.testing.assert_allclose(compiled[r], expected, rtol=2e-4)
-    assert trainer.training.npoints == 22 + 9  # int(0.75 n) per dataset
+    # int(0.75 n) per dataset
+    assert np.all(trainer.training.npoints == (22 + 9 if linear else 9))
+
+
+@pytest.mark.parametrize("frac", [0.75, 1.0], ids=["validation", "no-validation"])
+def test_stopping_check_uses_the_lambdas_of_its_epoch(frac):
+    """n3fit 4.1.5's order at the end of an epoch: the stopping check, then the Lagrange
+    callback. So the check of epoch 99 sees λ₀ (not λ₁), and with no validation points its loss
+    is the training model's: positivity and integrability."""
+    import dataclasses
+
+    from disfit.fit.train import Trainer, setup_replicas
+
+    inputs = _toy_inputs()
+    inputs = dataclasses.replace(
+        inputs, datasets=tuple(dataclasses.replace(d, frac=frac) for d in inputs.datasets)
+    )
+    setup = setup_replicas(inputs, [1], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
+    fit = _fit_config(epochs=1000)
+    fit["positivity"]["initial"], fit["integrability"]["initial"] = 10.0, 10.0
+    trainer = Trainer(inputs, setup, fit)
+    xf = trainer.xf_flat()
+    pos_obs, int_obs = (o.numpy() for o in trainer.constraints(xf))
+    chi2 = np.array([3.0], np.float32)
+    for epoch, steps in ((98, 0), (99, 0), (100, 1), (199, 1)):
+        loss, per_set = (
+            v.numpy() for v in trainer.validation_loss(chi2, trainer.constraints(xf), epoch)
+        )
+        lam_pos = 10.0 * trainer.pos_mult.numpy()[0] ** steps
+        lam_int = 10.0 * trainer.int_mult.numpy()[0] ** steps
+        pos = np.where(
+            -lam_pos * pos_obs > 0,
+            -lam_pos * pos_obs,
+            1e-7 * (np.exp(-lam_pos * np.maximum(pos_obs, 0)) - 1),
+        )
+        expected = 3.0 + pos.sum()
+        if frac == 1.0:
+            expected += ((lam_int * int_obs) ** 2).sum()
+        np.testing.assert_allclose(loss, [expected], rtol=1e-5)
+        np.testing.assert_allclose(per_set.sum(), pos.sum(), rtol=1e-5, atol=1e-12)
+    assert trainer.no_validation == (frac == 1.0)
+
+
+def test_trainable_exponents_stay_in_their_ranges():
+    """n3fit's preprocessing: `trainable` defaults to true when a basis entry omits it, and
+    MinMaxWeight keeps trained α, β inside the flavour's ranges (narrow ranges and a large
+    learning rate would push them out)."""
+    from disfit.fit.train import Trainer, setup_replicas
+
+    fit = _fit_config(epochs=400)
+    omitted = [{k: v for k, v in b.items() if k != "trainable"} for b in fit["basis"]]
+    config = validate_config({"datasets": [{"dataset": "TOY_A"}], "fit": {"basis": omitted}})
+    assert all(b["trainable"] is True for b in config["fit"]["basis"])
+    fit["basis"] = [{**b, "trainable": True} for b in fit["basis"]]
+    fit["basis"] = [
+        {**b, "smallx": [b["smallx"][0], b["smallx"][0] + 0.02], "largex": [3.0, 3.05]}
+        for b in fit["basis"]
+    ]
+    fit["optimizer"]["learning_rate"] = 0.1
+    inputs = _toy_inputs()
+    setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
+    trainer = Trainer(inputs, setup, fit)
+    start = trainer.pdf.alpha.numpy().copy()
+    trainer.run()
+    alpha, beta = trainer.pdf.alpha.numpy(), trainer.pdf.beta.numpy()
+    arch = trainer.pdf.arch
+    assert not np.allclose(alpha, start)  # trained
+    tol = 1e-6
+    assert np.all(alpha >= arch.smallx[:, 0] - tol) and np.all(alpha <= arch.smallx[:, 1] + tol)
+    assert np.all(beta >= arch.largex[:, 0] - tol) and np.all(beta <= arch.largex[:, 1] + tol)
+    # some exponents sit at a bound: without the constraint they would have left the range
+    assert np.any(
+        np.isclose(alpha, arch.smallx[:, 0], atol=1e-5)
+        | np.isclose(alpha, arch.smallx[:, 1], atol=1e-5)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -208,15 +343,24 @@ def test_nan_stops_only_its_replica():
 
 
 def test_t0_pdf_from_a_previous_fit_and_an_lhapdf_set(batch_fit, tmp_path):
-    """The t0 PDF from a disfit fit (mean of its replicas) and from an lhagrid1 file holding
-    the same x·f agree."""
+    """The t0 PDF from a disfit postfit folder (its replica 0, the mean of the selected
+    replicas) and from an lhagrid1 file holding the same x·f agree; a fit's raw replicas, some
+    of which postfit may reject, are refused."""
     from disfit.basis import FLAVOUR_PIDS, flavour_basis
+    from disfit.config import with_defaults
+    from disfit.errors import DisfitError
     from disfit.fit.t0 import t0_pdf
+    from disfit.postfit.select import postfit
 
     batch, _, _ = batch_fit
-    from_fit = t0_pdf(batch, 1.65)
+    with pytest.raises(DisfitError, match="raw replicas, some of which postfit may reject"):
+        t0_pdf(batch, 1.65)
+    settings = with_defaults("postfit", {})
+    selected = postfit(batch, tmp_path / "postfit", settings, 1.65)["selected"]
+    from_fit = t0_pdf(tmp_path / "postfit", 1.65)
     x = read_replica_grid(batch / "replica_1" / EVOLUTION_FILE)[0]
-    mean = np.mean([read_replica_grid(p)[1] for p in sorted(batch.glob(f"*/{EVOLUTION_FILE}"))], 0)
+    grids = [read_replica_grid(batch / f"replica_{k}" / EVOLUTION_FILE)[1] for k in selected]
+    mean = np.mean(grids, axis=0)
     np.testing.assert_allclose(from_fit(x), mean, rtol=1e-12, atol=1e-14)
     # the same PDF written as LHAPDF member 0 at Q = 1.65 and 100 GeV
     flavour = flavour_basis(mean)

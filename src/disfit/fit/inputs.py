@@ -34,10 +34,17 @@ class FitDataset:
     frac: float
     operation: str
     operands: tuple[np.ndarray, ...]
+    process_type: str = ""  # commondata's, e.g. DIS_NC
 
     @property
     def ndata(self) -> int:
         return self.rows.stop - self.rows.start
+
+    @property
+    def positive(self) -> bool:
+        """Whether resampled pseudo-data must be non-negative: not for asymmetries or
+        polarised observables (validphys' make_replica check_positive_masks)."""
+        return not ("ASY" in self.process_type or self.process_type.endswith("_POL"))
 
     @property
     def linear(self) -> bool:
@@ -177,6 +184,7 @@ def load_fit_inputs(
                 frac,
                 dataset.operation,
                 tuple(operands),
+                dataset.process_type,
             )
         )
         offset += dataset.ndata

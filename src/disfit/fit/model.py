@@ -130,6 +130,19 @@ class ReplicaPDF:
     def all_variables(self) -> list[Any]:
         return [v for layer in self.layers for v in layer] + [self.alpha, self.beta]
 
+    def constrain_exponents(self, active: Any) -> None:
+        """n3fit's MinMaxWeight on the trainable exponents of the `active` replicas, after each
+        update: w ← w · clip(w, min, max) / (ε + w), ε = 1e-7 (keras' epsilon), per replica and
+        flavour, the range being the flavour's smallx (α) or largex (β) one."""
+        import tensorflow as tf
+
+        trainable = tf.constant(self.arch.trainable)[None, :] & active[:, None]
+        for var, ranges in ((self.alpha, self.arch.smallx), (self.beta, self.arch.largex)):
+            w = var.value
+            lo, hi = (tf.constant(ranges[:, i], tf.float32)[None, :] for i in (0, 1))
+            constrained = w * tf.clip_by_value(w, lo, hi) / (1e-7 + w)
+            var.assign(tf.where(trainable, constrained, w))
+
     def gradient_masks(self) -> list[np.ndarray | None]:
         """Per-variable masks that keep the fixed preprocessing exponents fixed."""
         masks: list[np.ndarray | None] = [None] * (2 * len(self.layers))

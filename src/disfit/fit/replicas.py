@@ -30,7 +30,8 @@ def _name_seed(names: Sequence[str]) -> int:
 def training_masks(inputs: FitInputs, trvlseed: int) -> np.ndarray:
     """Boolean mask over all data points: True for training (validphys' tr_masks). Each
     covariance group draws from a generator seeded by the replica's trvlseed plus a hash of its
-    dataset names; each of its datasets keeps int(frac·n) points for training, shuffled."""
+    dataset names; each of its datasets keeps int(frac·n) points for training, shuffled, or
+    when that is 0 one point with probability frac (validphys' standard_masks)."""
     owner = np.empty(inputs.ndata, dtype=int)
     for i, d in enumerate(inputs.datasets):
         owner[d.rows] = i
@@ -40,6 +41,8 @@ def training_masks(inputs: FitInputs, trvlseed: int) -> np.ndarray:
         rng = np.random.Generator(np.random.PCG64(_name_seed([d.name for d in members]) + trvlseed))
         for dataset in members:
             ntr = int(dataset.frac * dataset.ndata)
+            if ntr == 0:  # n3fit: then one point trains with probability frac
+                ntr = int(rng.random() < dataset.frac)
             part = np.concatenate(
                 [np.ones(ntr, dtype=bool), np.zeros(dataset.ndata - ntr, dtype=bool)]
             )
@@ -53,13 +56,17 @@ def pseudodata(
 ) -> np.ndarray:
     """Central values shifted by L·z, L the Cholesky factor of the fitting covariance (the t0
     one when a t0 PDF is named, as n3fit 4.1 samples), z standard normal; optionally redrawn
-    until no pseudo-datum is negative. `lower` is that Cholesky factor, if already computed."""
+    until no pseudo-datum is negative (asymmetries and polarised data may be, as in n3fit).
+    `lower` is that Cholesky factor, if already computed."""
     rng = np.random.default_rng(seed=mcseed + _name_seed([d.name for d in inputs.datasets]))
     if lower is None:
         lower = sqrt_covmat(inputs.fit_covmat)
+    positive = np.zeros(inputs.ndata, dtype=bool)
+    for dataset in inputs.datasets:
+        positive[dataset.rows] = dataset.positive
     for _ in range(10_000):
         replica = inputs.central + lower @ rng.normal(size=inputs.ndata)
-        if not resample_negative or np.all(replica >= 0):
+        if not resample_negative or np.all(replica[positive] >= 0):
             return replica
     raise DisfitError(
         "no non-negative pseudo-data in 10000 draws; set fit.resample_negative_pseudodata: false"

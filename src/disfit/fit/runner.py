@@ -70,8 +70,8 @@ def fit_replicas(
         return np.einsum("ek,rkn->ren", FIT_ROTATION, fitted(x))
 
     xf_flat = trainer.xf_flat()
-    erf_tr = trainer.training(xf_flat).numpy() / max(result.ntr, 1)
-    erf_vl = trainer.validation(xf_flat).numpy() / max(trainer.validation.npoints, 1)
+    erf_tr = trainer.training(xf_flat).numpy() / trainer.training.norm.numpy()
+    erf_vl = trainer.validation(xf_flat).numpy() / trainer.validation.norm.numpy()
     predictions = np.array([inputs.predictions(f) for f in fitted(inputs.xgrid)])
     total, per_dataset = dataset_chi2(inputs, predictions)
     arcs = arc_lengths(xf)
@@ -113,7 +113,11 @@ def fit_replicas(
             "replica": int(k),
             "seeds": {name: replica_seed(int(k), seed) for name, seed in seeds.items()},
             "status": "nan" if result.nan[r] else ("fail" if never else "ok"),
-            "ndata": {"training": result.ntr, "validation": result.nvl, "total": inputs.ndata},
+            "ndata": {
+                "training": int(result.ntr[r]),
+                "validation": int(result.nvl[r]),
+                "total": inputs.ndata,
+            },
             "chi2_datasets": {
                 d.name: {"chi2": float(per_dataset[r, j]), "ndata": d.ndata}
                 for j, d in enumerate(inputs.datasets)

@@ -39,14 +39,22 @@ def lhapdf_member_at_q0(folder: Path, q0: float) -> tuple[np.ndarray, np.ndarray
 
 
 def t0_pdf(path: str | Path, q0: float) -> Callable[[np.ndarray], np.ndarray]:
-    """x → x·f (14, nx) in the FK evolution basis of the t0 PDF named by fit.t0pdfset."""
+    """x → x·f (14, nx) in the FK evolution basis of the t0 PDF named by fit.t0pdfset: member 0
+    of an LHAPDF set, or replica 0 of a disfit postfit folder (the mean of the replicas postfit
+    selected, as LHAPDF's member 0 of a fit)."""
     path = Path(path)
     if not path.is_dir():
-        raise DisfitError(f"fit.t0pdfset: {path} is not a folder (an LHAPDF set or a disfit fit)")
-    replicas = [folder / EVOLUTION_FILE for _, folder in replica_folders(path)]
-    if replicas:
-        grids = [read_replica_grid(p) for p in replicas]
-        x = grids[0][0]
-        return _interpolator(x, np.mean([g[1] for g in grids], axis=0))
+        raise DisfitError(
+            f"fit.t0pdfset: {path} is not a folder (an LHAPDF set or a postfit folder)"
+        )
+    folders = dict(replica_folders(path))
+    if 0 in folders:  # a postfit folder: replica 0 is the mean of the selected replicas
+        x, xf, _ = read_replica_grid(folders[0] / EVOLUTION_FILE)
+        return _interpolator(x, xf)
+    if folders:
+        raise DisfitError(
+            f"fit.t0pdfset: {path} holds a fit's raw replicas, some of which postfit may reject;"
+            " name its postfit folder (results/<run>/postfit) or an LHAPDF set"
+        )
     x, xf = lhapdf_member_at_q0(path, q0)
     return _interpolator(x, evolution_basis(xf))

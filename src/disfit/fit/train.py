@@ -75,7 +75,9 @@ class ChiSquare:
         import tensorflow as tf
 
         masks = setup.trmasks if training else ~setup.trmasks
-        self.npoints = int(masks[0].sum())
+        # points per replica: equal but where a one-point dataset trains by chance
+        self.npoints = masks.sum(axis=1).astype(np.int64)
+        self.norm = tf.constant(np.maximum(self.npoints, 1), tf.float32)
         nonlinear = [d for d in inputs.datasets if not d.linear]
         width = 8 * len(inputs.xgrid)
         design = np.zeros((inputs.ndata, width + sum(d.ndata for d in nonlinear)))
@@ -86,7 +88,13 @@ class ChiSquare:
             else:
                 design[d.rows, column : column + d.ndata] = np.eye(d.ndata)
                 column += d.ndata
-        self.columns = np.flatnonzero(np.any(design[:, :width] != 0, axis=0))
+        # the (flavour, x) columns any dataset touches: the linear ones' and every operand of
+        # the others (a RATIO's x·f entries need not be among the linear datasets')
+        used = np.any(design[:, :width] != 0, axis=0)
+        for d in nonlinear:
+            for op in d.operands:
+                used |= np.any(op.reshape(d.ndata, -1) != 0, axis=0)
+        self.columns = np.flatnonzero(used)
         design = np.concatenate([design[:, self.columns], design[:, width:]], axis=1)
         self.nonlinear = [
             (
@@ -111,6 +119,10 @@ class ChiSquare:
             tri.append(r)
             rhs.append(c)
             const.append(b @ b - c @ c)
+        rows = max(len(r) for r in tri)
+        if any(len(r) < rows for r in tri):  # fewer points than columns, unequal: zero rows
+            tri = [np.vstack([r, np.zeros((rows - len(r), r.shape[1]))]) for r in tri]
+            rhs = [np.concatenate([c, np.zeros(rows - len(c))]) for c in rhs]
         self.r = tf.constant(np.array(tri), tf.float32)
         self.c = tf.constant(np.array(rhs), tf.float32)
         self.const = tf.constant(np.array(const), tf.float32)
@@ -137,8 +149,8 @@ class FitResult:
     nan: np.ndarray
     history: list[dict[str, Any]]  # every PUSH_EACH epochs: epoch, tr χ²/N, vl χ²/N per replica
     weights: list[np.ndarray]  # best weights, in ReplicaPDF.all_variables order
-    ntr: int
-    nvl: int
+    ntr: np.ndarray  # training points per replica
+    nvl: np.ndarray
     seconds: float
 
 
@@ -170,10 +182,18 @@ class Trainer:
         self.pdf = ReplicaPDF(Architecture.from_config(fit), setup.nnseeds)
         nrep = len(setup.replicas)
         self.training = ChiSquare(inputs, setup, training=True)
-        self.validation = ChiSquare(inputs, setup, training=False)
-        self.no_validation = self.validation.npoints == 0
-        if self.no_validation:
-            self.validation = self.training
+        nvl = (~setup.trmasks).sum(axis=1)
+        self.no_validation = bool(np.all(nvl == 0))
+        if not self.no_validation and np.any(nvl == 0):
+            raise DisfitError(
+                f"replicas {[k for k, n in zip(setup.replicas, nvl, strict=True) if n == 0]} draw "
+                "no validation point and others do: fit them in another batch, or set the "
+                "datasets' frac"
+            )
+        # no validation points (frac 1): the stopping watches the training model, as n3fit
+        self.validation = (
+            self.training if self.no_validation else ChiSquare(inputs, setup, training=False)
+        )
 
         def lagrange(sets, config) -> tuple[Any, Any, Any]:
             if not sets:
@@ -234,19 +254,39 @@ class Trainer:
         xf = self.pdf(self.inputs.xgrid)  # (R, nx, 8)
         return tf.reshape(tf.transpose(xf, (0, 2, 1)), (xf.shape[0], -1))
 
-    def penalties(self, xf_flat: Any, epoch: Any) -> tuple[Any, Any, Any]:
-        """n3fit's penalties, each (replicas,): positivity Σ elu(−λ·O, α=1e-7), also per set
-        (replicas, sets) for the positivity check, and integrability Σ (λ·O)²."""
+    def constraints(self, xf_flat: Any) -> tuple[Any, Any]:
+        """The positivity and integrability observables O of every replica."""
+        return (
+            replica_matvec(self.pos_table, xf_flat),
+            replica_matvec(self.int_table, xf_flat),
+        )
+
+    def penalties(self, observables: tuple[Any, Any], epoch: Any) -> tuple[Any, Any, Any]:
+        """n3fit's penalties with the λ's of `epoch`, each (replicas,): positivity
+        Σ elu(−λ·O, α=1e-7), also per set (replicas, sets) for the positivity check, and
+        integrability Σ (λ·O)²."""
         import tensorflow as tf
 
+        pos_obs, int_obs = observables
         steps = tf.cast(epoch // PUSH_EACH, tf.float32)
-        pos = self.pos_init * self.pos_mult**steps * replica_matvec(self.pos_table, xf_flat)
+        pos = self.pos_init * self.pos_mult**steps * pos_obs
         # elu(−λO, α=1e-7); exp only of non-positive numbers, so no inf (whose zero-weighted
         # gradient in the other branch of tf.where would still be NaN)
         elu = tf.where(pos < 0, -pos, 1e-7 * (tf.exp(-tf.maximum(pos, 0.0)) - 1.0))
         per_set = replica_matvec(self.pos_sets, elu)
-        integ = self.int_init * self.int_mult**steps * replica_matvec(self.int_table, xf_flat)
+        integ = self.int_init * self.int_mult**steps * int_obs
         return tf.reduce_sum(per_set, axis=1), per_set, tf.reduce_sum(integ * integ, axis=1)
+
+    def validation_loss(
+        self, chi2_vl: Any, observables: tuple[Any, Any], epoch: Any
+    ) -> tuple[Any, Any]:
+        """The stopping check's loss of `epoch` and its positivity per set. n3fit checks an
+        epoch before its Lagrange callback raises the λ's, so with that epoch's λ's; its
+        validation loss holds positivity, and integrability too when there is no validation
+        (the validation model is then the training one)."""
+        positivity, per_set, integrability = self.penalties(observables, epoch)
+        loss = chi2_vl + positivity
+        return (loss + integrability if self.no_validation else loss), per_set
 
     def _run_chunk(self, first: Any, count: Any) -> Any:
         """Iterations first .. first+count−1. Iteration i checks the weights after i updates
@@ -261,7 +301,8 @@ class Trainer:
             with tf.GradientTape() as tape:
                 xf = self.xf_flat()
                 chi2_tr = self.training(xf)
-                positivity, pos_sets, integrability = self.penalties(xf, i)
+                observables = self.constraints(xf)
+                positivity, _, integrability = self.penalties(observables, i)
                 loss_r = chi2_tr + positivity + integrability
                 loss = tf.reduce_sum(tf.where(st["active"], loss_r, 0.0))
             chi2_vl = chi2_tr if self.no_validation else self.validation(xf)
@@ -275,8 +316,8 @@ class Trainer:
             # --- stopping check for epoch i−1 (skipped before the first update) ---
             epoch = i - 1
             check = (i > 0) & st["active"] & ~bad
-            vl_loss = chi2_vl + positivity
-            vl_chi2n = chi2_vl / self.validation.npoints
+            vl_loss, pos_sets = self.validation_loss(chi2_vl, observables, epoch)
+            vl_chi2n = chi2_vl / self.validation.norm
             pos_pass = tf.reduce_all(pos_sets < self.threshold_pos, axis=1)
             better = check & (st["counting"] | (vl_chi2n < self.threshold_chi2))
             better = better & (vl_loss < st["best_vl"]) & pos_pass
@@ -293,7 +334,7 @@ class Trainer:
             st["stop_epoch"].assign(tf.where(ended, tf.maximum(epoch, 0), st["stop_epoch"]))
             st["active"].assign(st["active"] & ~ended)
             record = tf.equal(tf.math.floormod(i, PUSH_EACH), 0)
-            tr_hist = tf.cond(record, lambda: chi2_tr / self.training.npoints, lambda: tr_hist)
+            tr_hist = tf.cond(record, lambda: chi2_tr / self.training.norm, lambda: tr_hist)
             vl_hist = tf.cond(record, lambda: vl_chi2n, lambda: vl_hist)
             # --- update i: per-replica clipping, frozen replicas keep their weights ---
             clipped = []
@@ -309,6 +350,8 @@ class Trainer:
             for var, before in zip(variables, old, strict=True):
                 shape = [-1] + [1] * (len(var.shape) - 1)
                 var.assign(tf.where(tf.reshape(st["active"], shape), var.value, before))
+            if self.pdf.arch.trainable.any():
+                self.pdf.constrain_exponents(st["active"])
             return i + 1, tr_hist, vl_hist
 
         nrep = len(self.setup.replicas)
@@ -348,6 +391,8 @@ class Trainer:
             history=history,
             weights=weights,
             ntr=self.training.npoints,
-            nvl=0 if self.no_validation else self.validation.npoints,
+            nvl=np.zeros_like(self.training.npoints)
+            if self.no_validation
+            else self.validation.npoints,
             seconds=time.perf_counter() - start,
         )
