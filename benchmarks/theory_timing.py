@@ -3,6 +3,7 @@
     python benchmarks/theory_timing.py            # regenerate in a scratch copy, then report
     python benchmarks/theory_timing.py RUN_DIR    # report on an existing run (results/<run>)
     python benchmarks/theory_timing.py --costs    # yadism s/point per scheme part, eko s/node
+    python benchmarks/theory_timing.py --nodes 2.0:6   # regenerate with other Q² nodes
 
 Prints the wall time of the regeneration and its ratio to the 10-minute target, and the CPU
 time per kind of job from Snakemake's benchmark files. `--costs` times yadism on samples of
@@ -50,12 +51,17 @@ def summarise(run: Path) -> pd.DataFrame:
     )
 
 
-def regenerate() -> tuple[float, Path]:
+def regenerate(theory: dict | None = None) -> tuple[float, Path]:
+    """`snakemake ship_theory` of the default theory (with `theory` overrides) in a scratch copy."""
     work = Path(tempfile.mkdtemp(prefix="disfit-theory-bench-"))
     shutil.copy(ROOT / "Snakefile", work)
-    for folder in ("workflow", "config", "envs"):
+    for folder in ("workflow", "config", "envs", "resources/t0"):  # the config's t0 PDF
         shutil.copytree(ROOT / folder, work / folder)
-    (work / "config" / "regenerate-theory.yaml").write_text("theory:\n  regenerate: true\n")
+    settings = {"regenerate": True, **(theory or {})}
+    lines = "".join(
+        f"  {k}: {str(v).lower() if isinstance(v, bool) else v}\n" for k, v in settings.items()
+    )
+    (work / "config" / "regenerate-theory.yaml").write_text("theory:\n" + lines)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     start = time.perf_counter()
     subprocess.run(
@@ -149,10 +155,16 @@ def main() -> None:
         print("FONLL-C (7 parts) / ZM-VFNS per point:")
         print((fonll / zm).round(1).to_string())
         return
-    if len(sys.argv) > 1:
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("--"):
         run, wall = Path(sys.argv[1]), None
-    else:
-        wall, run = regenerate()
+    else:  # --nodes RATIO:POINTS: another Q² node spacing and interpolation order
+        nodes = sys.argv[2].split(":") if sys.argv[1:2] == ["--nodes"] else None
+        theory = (
+            {"node_ratio": float(nodes[0]), "interpolation_points": int(nodes[1])}
+            if nodes
+            else None
+        )
+        wall, run = regenerate(theory)
     table = summarise(run)
     print(table.to_string())
     print(f"CPU total {table['cpu_s'].sum():.0f} s; summed job wall {table['wall_s'].sum():.0f} s")
