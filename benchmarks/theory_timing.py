@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 600.0
@@ -57,11 +58,8 @@ def regenerate(theory: dict | None = None) -> tuple[float, Path]:
     shutil.copy(ROOT / "Snakefile", work)
     for folder in ("workflow", "config", "envs", "resources/t0"):  # the config's t0 PDF
         shutil.copytree(ROOT / folder, work / folder)
-    settings = {"regenerate": True, **(theory or {})}
-    lines = "".join(
-        f"  {k}: {str(v).lower() if isinstance(v, bool) else v}\n" for k, v in settings.items()
-    )
-    (work / "config" / "regenerate-theory.yaml").write_text("theory:\n" + lines)
+    settings = {"theory": {"regenerate": True, **(theory or {})}}
+    (work / "config" / "regenerate-theory.yaml").write_text(yaml.safe_dump(settings))
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     start = time.perf_counter()
     subprocess.run(

@@ -55,12 +55,6 @@ def operator_requests(
     return requests
 
 
-def eko_version() -> str:
-    import eko
-
-    return eko.__version__
-
-
 def eko_backend() -> str:
     """ "rust" when eko is patched to its Rust backend (scripts/rustify_eko.sh), else "numba"."""
     from eko.evolution_operator import quad_ker
@@ -100,10 +94,11 @@ def compute_eko(
     card: Mapping[str, Any], nodes: Sequence[tuple[float, int]], xgrid: np.ndarray, path: Path
 ) -> None:
     """Run eko for `nodes` and write its output file atomically."""
+    import eko
     from eko.runner.managed import solve
 
     theory, operator = eko_cards(card, nodes, xgrid)
-    log.info("eko %s (%s backend): %d Q2 nodes", eko_version(), eko_backend(), len(nodes))
+    log.info("eko %s (%s backend): %d Q2 nodes", eko.__version__, eko_backend(), len(nodes))
     with atomic_path(path) as tmp:
         tmp.unlink()
         solve(theory, operator, tmp)
