@@ -99,6 +99,8 @@ def _assignments(tree: ast.Module) -> set[str]:
                 "POSITIVITY_STRUCTURE_FUNCTIONS",
                 "POSITIVITY_PDFS",
                 "INTEGRABILITY",
+                "INTEGRABILITY_DEFAULT",
+                "POSITIVITY_X_RULES",
                 "POSITIVITY_Q2",
                 "INTEGRABILITY_TABLE_X",
                 "INTEGRABILITY_CHECK_X",
@@ -147,8 +149,9 @@ def test_schema_defaults_list_the_constraint_sets():
     ]
     assert integrability["default"] == [
         {"dataset": n, "maxlambda": constraints.INTEGRABILITY_MAXLAMBDA}
-        for n in constraints.INTEGRABILITY
+        for n in constraints.INTEGRABILITY_DEFAULT
     ]
+    assert set(constraints.INTEGRABILITY_DEFAULT) <= set(constraints.INTEGRABILITY)
     assert positivity["items"]["properties"]["maxlambda"]["default"] == (
         constraints.POSITIVITY_MAXLAMBDA
     )

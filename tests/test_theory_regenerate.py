@@ -26,16 +26,23 @@ def test_regenerated_subset_reproduces_the_shipped_tables(tmp_path):
     config: dict = {}
     card, grid = theory_card(config), xgrid(config)
     shipped = ROOT / "resources" / "theory" / theory_id(config)
-    folders = {"BCDMS_NC_100GEV_EM_P_F2": "fktables", "NNPDF_POS_F2U_40": "positivity"}
+    folders = {
+        "BCDMS_NC_100GEV_EM_P_F2": "fktables",
+        "NNPDF_POS_F2U_40": "positivity",
+        "NNPDF_POS_F2C_40": "positivity",
+    }
     bcdms = dataset_fktable_points("BCDMS_NC_NOTFIXED_P_EM-F2", "legacy_dw")
     subsets = {  # name → (row indices, points); all below the bottom threshold (nf = 4)
         "BCDMS_NC_100GEV_EM_P_F2": [
             (i, p) for i, p in enumerate(bcdms["BCDMS_NC_100GEV_EM_P_F2"]) if p["Q2"] == 7.5
         ],
-        "NNPDF_POS_F2U_40": [
-            (i, {"x": float(x), "Q2": POSITIVITY_Q2, "y": 1.0})
-            for i, x in enumerate(positivity_x())
-        ],
+        **{
+            name: [
+                (i, {"x": float(x), "Q2": POSITIVITY_Q2, "y": 1.0})
+                for i, x in enumerate(positivity_x())
+            ]
+            for name in ("NNPDF_POS_F2U_40", "NNPDF_POS_F2C_40")
+        },
     }
     q2s = sorted({p["Q2"] for rows in subsets.values() for _, p in rows})
     assert q2s == [5.0, 7.5] and len(subsets["BCDMS_NC_100GEV_EM_P_F2"]) >= 2

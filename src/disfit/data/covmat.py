@@ -91,6 +91,25 @@ def sqrt_covmat(covmat: np.ndarray) -> np.ndarray:
     return (upper * sqrt_diag).T
 
 
+def diagonal_basis(covmat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """n3fit's diagonal basis (validphys' setupfit_fitting_covmat): the eigenvalues λ of the
+    correlation matrix and the rotation P = Vᵀ·diag(1/σ), so P·C·Pᵀ = diag(λ) and the χ² is
+    Σ_i (P·r)_i² / λ_i over eigenmodes."""
+    sigma = np.sqrt(np.diag(covmat))
+    if np.any(~np.isfinite(sigma)) or np.any(sigma <= 0):
+        raise DisfitError(
+            "covariance matrix has non-finite or non-positive diagonal entries; check the "
+            "uncertainties of the selected datasets"
+        )
+    eigenvalues, vectors = np.linalg.eigh(covmat / sigma[:, None] / sigma)
+    if eigenvalues[0] <= 0:
+        raise DisfitError(
+            "covariance matrix is singular (not positive definite); remove duplicated datasets "
+            "or fully correlated points"
+        )
+    return vectors.T / sigma, eigenvalues
+
+
 def inverse_covmat(covmat: np.ndarray) -> np.ndarray:
     """Inverse of a positive-definite covariance through its Cholesky factor."""
     lower = sqrt_covmat(covmat)

@@ -13,6 +13,7 @@ import scipy.sparse.csgraph as csgraph
 
 from disfit.basis import FIT_ROTATION, FITTED_BASIS
 from disfit.config import schema
+from disfit.constraints import positivity_kept
 from disfit.data.covmat import t0_covmat
 from disfit.errors import DisfitError
 from disfit.fit.blas import fixed_blas_threads
@@ -58,6 +59,7 @@ class ConstraintSet:
     name: str
     table: np.ndarray
     maxlambda: float
+    x: np.ndarray | None = None  # of each row, for positivity sets on NNPDF's grid
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,8 @@ class FitInputs:
     positivity: tuple[ConstraintSet, ...]
     integrability: tuple[ConstraintSet, ...]
     q0: float
+    # the x grids of the FK tables as n3fit's model inputs, for feature scaling
+    feature_grids: tuple[np.ndarray, ...] = ()
 
     @property
     def ndata(self) -> int:
@@ -199,10 +203,21 @@ def load_fit_inputs(
         fit_covmat = t0_covmat(datasets, predictions)
 
     def constraint_sets(kind: str) -> tuple[ConstraintSet, ...]:
-        return tuple(
-            ConstraintSet(fk.name, fitted_basis_table(fk, xgrid), lam)
-            for fk, lam in constraints[kind]
-        )
+        sets = []
+        for fk, lam in constraints[kind]:
+            table = fitted_basis_table(fk, xgrid)
+            if kind == "integrability":
+                sets.append(ConstraintSet(fk.name, table, lam))
+                continue
+            rows, x = positivity_kept(fk.name, fk.ndata)  # n3fit's added_filter_rules
+            sets.append(ConstraintSet(fk.name, table[rows], lam, x))
+        return tuple(sets)
+
+    # n3fit's model inputs: each dataset's grid (one copy when all agree), each constraint's
+    data_grids = [tables[d.name][0][0].xgrid for d in datasets]
+    if all(len(g) == len(data_grids[0]) and np.allclose(g, data_grids[0]) for g in data_grids):
+        data_grids = data_grids[:1]
+    feature_grids = (*data_grids, *(fk.xgrid for e in constraints.values() for fk, _ in e))
 
     return FitInputs(
         xgrid=xgrid,
@@ -214,6 +229,7 @@ def load_fit_inputs(
         positivity=constraint_sets("positivity"),
         integrability=constraint_sets("integrability"),
         q0=float(next(iter(every)).q0),
+        feature_grids=feature_grids,
     )
 
 

@@ -1,11 +1,13 @@
 """The PDF model of many replicas at once: a dense network per replica on (x, ln x) with its
 weights stacked along a leading replica axis, preprocessing x^(1-α)(1-x)^β, and the momentum
-and valence sum rules imposed on every forward pass."""
+and valence sum rules imposed on every forward pass. With feature scaling (n3fit's
+`feature_scaling_points`) the network sees the scaled x alone and its output at x = 1 is
+subtracted in place of the (1-x)^β factor."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -83,13 +85,19 @@ class Architecture:
 class ReplicaPDF:
     """x·f at Q0 in the fitted basis for a batch of replicas, one weight set per nnseed."""
 
-    def __init__(self, architecture: Architecture, nnseeds: Sequence[int]) -> None:
+    def __init__(
+        self,
+        architecture: Architecture,
+        nnseeds: Sequence[int],
+        scaler: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
         import keras
 
         self.arch = architecture
+        self.scaler = scaler
         self.nreplicas = len(nnseeds)
         self.layers: list[tuple[Any, Any]] = []
-        fan_in = 2
+        fan_in = 1 if scaler else 2
         for i, units in enumerate(architecture.nodes):
             init = keras.initializers.get(architecture.initializer)
             kernels = []
@@ -113,6 +121,8 @@ class ReplicaPDF:
             ]
             alpha.append(draws[0::2])
             beta.append(draws[1::2])
+        if scaler:  # n3fit: no large-x exponent, NN(x) − NN(1) vanishes at x = 1 instead
+            beta = np.zeros_like(beta)
         self.alpha = keras.Variable(np.array(alpha, "float32"), name="alpha")
         self.beta = keras.Variable(np.array(beta, "float32"), name="beta")
         x_sr, w_sr = sumrule_grid(architecture.sumrule_points)
@@ -147,21 +157,36 @@ class ReplicaPDF:
         """Per-variable masks that keep the fixed preprocessing exponents fixed."""
         masks: list[np.ndarray | None] = [None] * (2 * len(self.layers))
         if self.arch.trainable.any():
-            masks += [self.arch.trainable.astype("float32")] * 2
+            largex = np.zeros(8) if self.scaler else self.arch.trainable
+            masks += [self.arch.trainable.astype("float32"), largex.astype("float32")]
         return masks
 
-    def raw(self, x: Any) -> Any:
-        """x·f before the sum-rule normalisation, (replicas, len(x), 8), for x a float32 tensor."""
+    def network(self, features: Any) -> Any:
+        """The networks' outputs (replicas, n, 8) for input features (n, 1 or 2)."""
         import tensorflow as tf
 
-        h = tf.stack([x, tf.math.log(x)], axis=-1)  # (n, 2)
+        h = features
         for i, ((kernel, bias), act) in enumerate(zip(self.layers, self.activations, strict=True)):
             if i == 0:  # the same input for every replica, tiled (see replica_matvec)
                 h = tf.broadcast_to(h[None], (self.nreplicas, *h.shape))
             h = act(tf.linalg.matmul(h, kernel) + bias[:, None, :])
-        logx, log1mx = tf.math.log(x)[None, :, None], tf.math.log1p(-x)[None, :, None]
-        pre = tf.exp((1.0 - self.alpha[:, None, :]) * logx + self.beta[:, None, :] * log1mx)
-        return h * pre
+        return h
+
+    def raw(self, x: np.ndarray) -> Any:
+        """x·f before the sum-rule normalisation, (replicas, len(x), 8), at the points `x`."""
+        import tensorflow as tf
+
+        xt = tf.constant(np.asarray(x, dtype="float32"))
+        if self.scaler is None:
+            h = self.network(tf.stack([xt, tf.math.log(xt)], axis=-1))
+        else:  # the scaled x of the points and of x = 1, in one pass
+            scaled = self.scaler(np.append(np.asarray(x, dtype=float), 1.0))
+            out = self.network(tf.constant(scaled.astype("float32")[:, None]))
+            h = out[:, :-1, :] - out[:, -1:, :]
+        exponent = (1.0 - self.alpha[:, None, :]) * tf.math.log(xt)[None, :, None]
+        if self.scaler is None:
+            exponent += self.beta[:, None, :] * tf.math.log1p(-xt)[None, :, None]
+        return h * tf.exp(exponent)
 
     def normalisation(self, raw_sumrule: Any) -> Any:
         """(replicas, 8) factors: A_g from the momentum sum rule, A_V, A_V3, A_V8 from the
@@ -181,9 +206,6 @@ class ReplicaPDF:
 
     def __call__(self, x: np.ndarray) -> Any:
         """Normalised x·f (replicas, len(x), 8) at the points `x`."""
-        import tensorflow as tf
-
         n = len(x)
-        points = tf.constant(np.concatenate([x, self.sumrule_x]).astype("float32"))
-        raw = self.raw(points)
+        raw = self.raw(np.concatenate([np.asarray(x, dtype=float), self.sumrule_x]))
         return raw[:, :n, :] * self.normalisation(raw[:, n:, :])[:, None, :]

@@ -51,6 +51,21 @@ def training_masks(inputs: FitInputs, trvlseed: int) -> np.ndarray:
     return mask
 
 
+#: validphys' group name when all data form one group (the diagonal basis' grouping)
+ALL_DATA = "ALL"
+
+
+def diagonal_masks(ndata: int, trvlseed: int, frac: float) -> np.ndarray:
+    """Boolean mask over the eigenmodes of the diagonal basis (validphys' diagonal_masks):
+    int(frac·ndata) of them train, shuffled by a generator seeded with the replica's trvlseed
+    plus a hash of the group name, one group holding all data."""
+    rng = np.random.Generator(np.random.PCG64(_name_seed([ALL_DATA]) + trvlseed))
+    ntr = int(ndata * frac)
+    mask = np.concatenate([np.ones(ntr, dtype=bool), np.zeros(ndata - ntr, dtype=bool)])
+    rng.shuffle(mask)
+    return mask
+
+
 def pseudodata(
     inputs: FitInputs, mcseed: int, resample_negative: bool = False, lower: np.ndarray | None = None
 ) -> np.ndarray:

@@ -53,7 +53,10 @@ def fit_replicas(
     # other bit for bit): a lone replica is fitted next to a copy of itself, so that a replica's
     # result never depends on the batch it was fitted in
     batch = list(replicas) * 2 if len(replicas) == 1 else list(replicas)
-    setup = setup_replicas(inputs, batch, seeds, bool(fit["resample_negative_pseudodata"]))
+    diagonal_frac = float(fit["diagonal_frac"]) if fit["diagonal_basis"] else None
+    setup = setup_replicas(
+        inputs, batch, seeds, bool(fit["resample_negative_pseudodata"]), diagonal_frac
+    )
     trainer = Trainer(inputs, setup, fit)
     prepared = time.perf_counter()
     result = trainer.run(progress)

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import scipy.linalg as la
 
-from disfit.data.covmat import sqrt_covmat
+from disfit.data.covmat import diagonal_basis, sqrt_covmat
 from disfit.errors import DisfitError
 from disfit.fit.inputs import FitInputs
 from disfit.fit.model import Architecture, ReplicaPDF, replica_matvec, tiled
-from disfit.fit.replicas import pseudodata, replica_seed, training_masks
+from disfit.fit.replicas import diagonal_masks, pseudodata, replica_seed, training_masks
+from disfit.fit.scaling import feature_scaler
 from disfit.observables import OPERATIONS
 
 #: n3fit: the Lagrange multipliers grow every 100 epochs; the χ² history is kept as often
@@ -33,21 +34,37 @@ class ReplicaSetup:
 
     replicas: list[int]
     nnseeds: list[int]
-    trmasks: np.ndarray  # (R, ndata) bool
+    trmasks: np.ndarray  # (R, ndata) bool: over data points, or eigenmodes with `whitening`
     pseudodata: np.ndarray  # (R, ndata)
+    # the diagonal basis: Λ^(-1/2)·P, rows = eigenmodes (None: the per-dataset split)
+    whitening: np.ndarray | None = None
 
 
 def setup_replicas(
-    inputs: FitInputs, replicas: Sequence[int], seeds: Mapping[str, int], resample: bool = False
+    inputs: FitInputs,
+    replicas: Sequence[int],
+    seeds: Mapping[str, int],
+    resample: bool = False,
+    diagonal_frac: float | None = None,
 ) -> ReplicaSetup:
-    """Seeds, training masks and pseudo-data of `replicas` (numbered from 1)."""
+    """Seeds, training masks and pseudo-data of `replicas` (numbered from 1). With
+    `diagonal_frac` the split is n3fit's diagonal basis: that fraction of the eigenmodes of the
+    fitting covariance trains; otherwise each dataset's `frac` of its points."""
     trmasks, data, nnseeds = [], [], []
     lower = sqrt_covmat(inputs.fit_covmat)  # once for the batch: n³/3 for 3089 points
     for k in replicas:
-        trmasks.append(training_masks(inputs, replica_seed(k, seeds["trvlseed"])))
+        trvlseed = replica_seed(k, seeds["trvlseed"])
+        if diagonal_frac is None:
+            trmasks.append(training_masks(inputs, trvlseed))
+        else:
+            trmasks.append(diagonal_masks(inputs.ndata, trvlseed, diagonal_frac))
         data.append(pseudodata(inputs, replica_seed(k, seeds["mcseed"]), resample, lower))
         nnseeds.append(replica_seed(k, seeds["nnseed"]))
-    return ReplicaSetup(list(replicas), nnseeds, np.array(trmasks), np.array(data))
+    whitening = None
+    if diagonal_frac is not None:
+        rotation, eigenvalues = diagonal_basis(inputs.fit_covmat)
+        whitening = rotation / np.sqrt(eigenvalues)[:, None]
+    return ReplicaSetup(list(replicas), nnseeds, np.array(trmasks), np.array(data), whitening)
 
 
 def _cholesky(covmat: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -61,6 +78,22 @@ def _cholesky(covmat: np.ndarray, rows: np.ndarray) -> np.ndarray:
         ) from None
 
 
+def _whitened(
+    inputs: FitInputs, design: np.ndarray, mask: np.ndarray, data: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """L⁻¹·design and L⁻¹·data over the points of `mask`, L the Cholesky factor of each
+    covariance group's sub-covariance (groups are uncorrelated)."""
+    rows_g, rows_b = [], []
+    for group in inputs.groups:
+        points = group[mask[group]]
+        if len(points) == 0:
+            continue
+        lower = _cholesky(inputs.fit_covmat, points)
+        rows_g.append(la.solve_triangular(lower, design[points], lower=True))
+        rows_b.append(la.solve_triangular(lower, data[points], lower=True))
+    return np.concatenate(rows_g), np.concatenate(rows_b)
+
+
 class ChiSquare:
     """χ² of the training or the validation points of every replica, as TF constants.
 
@@ -69,7 +102,8 @@ class ChiSquare:
     unit rows for the others. Whitening each covariance group by the Cholesky factor of its
     training (validation) sub-covariance gives χ² = |L⁻¹G·y − L⁻¹D|², and a QR decomposition
     L⁻¹G = Q·R shrinks that exactly to |R·y − Qᵀ L⁻¹D|² + (|L⁻¹D|² − |Qᵀ L⁻¹D|²): one small
-    triangular matrix per replica instead of thousands of rows."""
+    triangular matrix per replica instead of thousands of rows. In the diagonal basis the
+    whitening is Λ^(-1/2)·P restricted to the replica's training (validation) eigenmodes."""
 
     def __init__(self, inputs: FitInputs, setup: ReplicaSetup, training: bool) -> None:
         import tensorflow as tf
@@ -103,17 +137,13 @@ class ChiSquare:
             )
             for d in nonlinear
         ]
+        rotated = None if setup.whitening is None else setup.whitening @ design
         tri, rhs, const = [], [], []
         for mask, data in zip(masks, setup.pseudodata, strict=True):
-            rows_g, rows_b = [], []
-            for group in inputs.groups:
-                points = group[mask[group]]
-                if len(points) == 0:
-                    continue
-                lower = _cholesky(inputs.fit_covmat, points)
-                rows_g.append(la.solve_triangular(lower, design[points], lower=True))
-                rows_b.append(la.solve_triangular(lower, data[points], lower=True))
-            g, b = np.concatenate(rows_g), np.concatenate(rows_b)
+            if rotated is not None:  # diagonal basis: the eigenmodes of `mask`
+                g, b = rotated[mask], (setup.whitening @ data)[mask]
+            else:
+                g, b = _whitened(inputs, design, mask, data)
             q, r = la.qr(g, mode="economic")
             c = q.T @ b
             tri.append(r)
@@ -179,7 +209,10 @@ class Trainer:
         self.patience = int(fit["stopping_patience"] * self.epochs)
         self.threshold_chi2 = float(fit["threshold_chi2"])
         self.threshold_pos = float(fit["positivity"]["threshold"])
-        self.pdf = ReplicaPDF(Architecture.from_config(fit), setup.nnseeds)
+        scaler = None
+        if fit["feature_scaling_points"]:
+            scaler = feature_scaler(inputs.feature_grids, int(fit["feature_scaling_points"]))
+        self.pdf = ReplicaPDF(Architecture.from_config(fit), setup.nnseeds, scaler)
         nrep = len(setup.replicas)
         self.training = ChiSquare(inputs, setup, training=True)
         nvl = (~setup.trmasks).sum(axis=1)

@@ -16,7 +16,6 @@ import pandas as pd
 import yaml
 
 from disfit.basis import FIT_ROTATION, FLAVOUR_PIDS
-from disfit.constraints import positivity_x
 from disfit.errors import DisfitError
 from disfit.fit.inputs import fit_inputs_from_config
 from disfit.fit.metrics import dataset_chi2, momentum_integral
@@ -294,7 +293,8 @@ def make_report(
             sets = []
             for p in inputs.positivity:
                 values = np.einsum("dka,rka->rd", p.table, xf_fit[1:])
-                sets.append((p.name, _positivity_x(p.table.shape[0]), values))
+                x = p.x if p.x is not None else np.arange(1, len(p.table) + 1, dtype=float)
+                sets.append((p.name, x, values))
             page.figure(
                 "positivity",
                 figures.positivity(sets),
@@ -311,12 +311,6 @@ def make_report(
         len(list((outdir / "figures").glob("*.png"))),
     )
     return summary
-
-
-def _positivity_x(npoints: int) -> np.ndarray:
-    """The x of the positivity points (NNPDF's 20 points), else the point index."""
-    x = positivity_x()
-    return x if len(x) == npoints else np.arange(1, npoints + 1, dtype=float)
 
 
 def _lhapdf_section(page: _Page, lhapdf_dir: Path) -> list[float]:
