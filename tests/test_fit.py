@@ -545,3 +545,24 @@ def test_feature_scaled_model_vanishes_at_one_and_keeps_sum_rules():
     valence = integrate.simpson(xf[:, :, 2], x=t, axis=1)
     np.testing.assert_allclose(momentum, 1.0, atol=1e-4)
     np.testing.assert_allclose(valence, 3.0, atol=1e-4)
+
+
+def test_tables_whose_x_grids_differ_by_rounding_share_the_fit_grid():
+    """Two FK tables on the same x grid written by different code (values one ulp apart) map
+    to the same columns of the fit's grid (union_xgrid keeps the smaller of the two values;
+    the larger one used to fall on the next point and be refused)."""
+    from disfit.basis import NFL
+    from disfit.fit.inputs import fitted_basis_table, union_xgrid
+    from disfit.io.fktable import FKTable
+
+    active = np.zeros(NFL, dtype=bool)
+    active[1] = True  # Σ
+    values = np.ones((1, 1, len(XGRID)))
+    nudged = XGRID * (1 + np.where(np.arange(len(XGRID)) % 2, 2.2e-16, 0.0))
+    assert not np.array_equal(nudged, XGRID)
+    tables = [FKTable(n, x, active, values, 1.65) for n, x in (("A", XGRID), ("B", nudged))]
+    grid = union_xgrid(tables)
+    assert len(grid) == len(XGRID)
+    a, b = (fitted_basis_table(t, grid) for t in tables)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (1, 8, len(XGRID)) and np.all(a.sum(axis=1) > 0)

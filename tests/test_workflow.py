@@ -35,18 +35,18 @@ def test_lint_and_dry_runs(workdir):
     # the default theory is shipped: its tables are copied, not computed, and 100 replicas fitted
     assert "theory_select" in dry.stdout and "fit_1_100" in dry.stdout
     assert "theory_coefficients" not in dry.stdout
-    # regenerating it: 24 data + 4 positivity FK tables, eko in parts, the LHAPDF operator
+    # regenerating it: 24 data + 5 positivity FK tables, eko in parts, the LHAPDF operator
     theory = workdir / "config" / "theory.yaml"
     theory.write_text("theory: {regenerate: true}\n")
     dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
     assert dry.returncode == 0, dry.stderr
     for jobs in (
-        "theory_coefficients             47",
+        "theory_coefficients             48",
         "theory_eko                       2",
         "lhapdf_eko                       2",
         "lhapdf_operator                  1",
         "theory_fktable                  24",
-        "theory_positivity_fktable        4",
+        "theory_positivity_fktable        5",
         "theory_dataset                  18",
     ):
         assert jobs in dry.stdout, dry.stdout[-2000:]
@@ -58,7 +58,7 @@ def test_lint_and_dry_runs(workdir):
     datasets = yaml.safe_load((workdir / "config" / "config.yaml").read_text())["datasets"]
     tables = [*fktable_datasets(datasets), *POSITIVITY_STRUCTURE_FUNCTIONS]
     jobs = sum(len(coefficient_jobs(t, "FONLL-C", 150)) for t in tables)
-    assert len(tables) == 28 and jobs > 7 * 28
+    assert len(tables) == 29 and jobs > 7 * 29
     assert re.search(rf"theory_coefficients +{jobs}\n", dry.stdout), dry.stdout[-2000:]
     assert "theory_fktable                  24" in dry.stdout
     assert "lhapdf_operator_select" in dry.stdout and "lhapdf_eko" not in dry.stdout

@@ -93,8 +93,12 @@ class FitInputs:
 
 def fitted_basis_table(fktable: FKTable, xgrid: np.ndarray) -> np.ndarray:
     """The FK table as (ndata, 8, len(xgrid)) acting on the fitted flavours at `xgrid`."""
-    index = np.searchsorted(xgrid, fktable.xgrid)
-    if np.any(index >= len(xgrid)) or not np.allclose(xgrid[index], fktable.xgrid, rtol=1e-12):
+    # the nearest point: union_xgrid keeps one of x values that agree to 1e-12, not the larger
+    above = np.clip(np.searchsorted(xgrid, fktable.xgrid), 1, len(xgrid) - 1)
+    below = above - 1
+    nearer = np.abs(xgrid[below] - fktable.xgrid) <= np.abs(xgrid[above] - fktable.xgrid)
+    index = np.where(nearer, below, above) if len(xgrid) > 1 else np.zeros_like(above)
+    if not np.allclose(xgrid[index], fktable.xgrid, rtol=1e-12, atol=0):
         raise DisfitError(f"FK table {fktable.name}: its x grid is not part of the fit's x grid")
     rotated = np.einsum("dja,jk->dka", fktable.values, FIT_ROTATION[fktable.active])
     out = np.zeros((fktable.ndata, len(FITTED_BASIS), len(xgrid)))
