@@ -91,15 +91,21 @@ class FitInputs:
         return np.concatenate(parts, axis=-1)
 
 
-def fitted_basis_table(fktable: FKTable, xgrid: np.ndarray) -> np.ndarray:
-    """The FK table as (ndata, 8, len(xgrid)) acting on the fitted flavours at `xgrid`."""
-    # the nearest point: union_xgrid keeps one of x values that agree to 1e-12, not the larger
+def grid_index(fktable: FKTable, xgrid: np.ndarray) -> np.ndarray:
+    """Where each x of the table sits in the fit's `xgrid`: the nearest point, since
+    union_xgrid keeps one of x values that agree to 1e-12 (not always the larger)."""
     above = np.clip(np.searchsorted(xgrid, fktable.xgrid), 1, len(xgrid) - 1)
     below = above - 1
     nearer = np.abs(xgrid[below] - fktable.xgrid) <= np.abs(xgrid[above] - fktable.xgrid)
     index = np.where(nearer, below, above) if len(xgrid) > 1 else np.zeros_like(above)
     if not np.allclose(xgrid[index], fktable.xgrid, rtol=1e-12, atol=0):
         raise DisfitError(f"FK table {fktable.name}: its x grid is not part of the fit's x grid")
+    return index
+
+
+def fitted_basis_table(fktable: FKTable, xgrid: np.ndarray) -> np.ndarray:
+    """The FK table as (ndata, 8, len(xgrid)) acting on the fitted flavours at `xgrid`."""
+    index = grid_index(fktable, xgrid)
     rotated = np.einsum("dja,jk->dka", fktable.values, FIT_ROTATION[fktable.active])
     out = np.zeros((fktable.ndata, len(FITTED_BASIS), len(xgrid)))
     out[:, :, index] = rotated
@@ -217,11 +223,13 @@ def load_fit_inputs(
             sets.append(ConstraintSet(fk.name, table[rows], lam, x))
         return tuple(sets)
 
-    # n3fit's model inputs: each dataset's grid (one copy when all agree), each constraint's
-    data_grids = [tables[d.name][0][0].xgrid for d in datasets]
-    if all(len(g) == len(data_grids[0]) and np.allclose(g, data_grids[0]) for g in data_grids):
+    # n3fit's model inputs: each dataset's grid (one copy when all agree), each constraint's;
+    # as points of the fit's grid, so that x values equal to 1e-12 count as one
+    data_grids = [xgrid[grid_index(tables[d.name][0][0], xgrid)] for d in datasets]
+    if all(np.array_equal(g, data_grids[0]) for g in data_grids):
         data_grids = data_grids[:1]
-    feature_grids = (*data_grids, *(fk.xgrid for e in constraints.values() for fk, _ in e))
+    constraint_grids = [xgrid[grid_index(fk, xgrid)] for e in constraints.values() for fk, _ in e]
+    feature_grids = (*data_grids, *constraint_grids)
 
     return FitInputs(
         xgrid=xgrid,

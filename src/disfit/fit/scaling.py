@@ -47,8 +47,8 @@ def feature_scaler(grids: Sequence[np.ndarray], points: int) -> Callable[[np.nda
         interpolation = PchipInterpolator(np.log(map_from[mask]), map_to[mask])
     except ValueError:
         raise DisfitError(
-            f"fit.feature_scaling_points ({points}) exceeds the {map_from.size} distinct x of "
-            "the FK grids; lower it"
+            f"fit.feature_scaling_points ({points}) is too many for the {map_from.size} "
+            "distinct x of the FK grids (n3fit's selection of points repeats some); lower it"
         ) from None
 
     def scale(x: np.ndarray) -> np.ndarray:
