@@ -37,9 +37,9 @@ def _toy_inputs(ratio_flavours=(0, 1, 2, 5), linear: bool = True) -> FitInputs:
         return t
 
     a, num, den = table(30), table(12, ratio_flavours), table(12, ratio_flavours)
-    datasets = (
-        FitDataset("TOY_A", slice(0, 30), 0.75, "NULL", (a,)),
-        FitDataset("TOY_RATIO", slice(30, 42), 0.75, "RATIO", (num, den)),
+    datasets = (  # one experiment, as validphys groups the per-dataset split
+        FitDataset("TOY_A", slice(0, 30), 0.75, "NULL", (a,), "", "TOY"),
+        FitDataset("TOY_RATIO", slice(30, 42), 0.75, "RATIO", (num, den), "", "TOY"),
     )
     if not linear:
         datasets = (FitDataset("TOY_RATIO", slice(0, 12), 0.75, "RATIO", (num, den)),)
@@ -110,19 +110,20 @@ def test_negative_pseudodata_resampling_skips_asymmetries():
 
 def test_one_point_datasets_train_with_probability_frac():
     """validphys 4.1.5's standard_masks, written out: int(frac·n) training points, or when that
-    is 0 one point with probability frac, drawn before the shuffle from the group's generator."""
+    is 0 one point with probability frac, drawn before the shuffle from the generator of the
+    datasets' experiment (here both "E")."""
     from disfit.fit.replicas import _name_seed, training_masks
 
     zero = np.zeros((1, 8, len(XGRID)))
     datasets = (
-        FitDataset("A", slice(0, 5), 0.75, "NULL", (np.zeros((5, 8, len(XGRID))),)),
-        FitDataset("ONE", slice(5, 6), 0.75, "NULL", (zero,)),
+        FitDataset("A", slice(0, 5), 0.75, "NULL", (np.zeros((5, 8, len(XGRID))),), "", "E"),
+        FitDataset("ONE", slice(5, 6), 0.75, "NULL", (zero,), "", "E"),
     )
     group = (np.arange(6),)
     inputs = FitInputs(XGRID, datasets, np.zeros(6), np.eye(6), np.eye(6), group, (), (), 1.65)
     trained = []
     for seed in range(400):
-        rng = np.random.Generator(np.random.PCG64(_name_seed(["A", "ONE"]) + seed))
+        rng = np.random.Generator(np.random.PCG64(_name_seed(["E"]) + seed))
         expected = []
         for n in (5, 1):
             ntr = int(0.75 * n) or int(rng.random() < 0.75)
@@ -133,6 +134,50 @@ def test_one_point_datasets_train_with_probability_frac():
         np.testing.assert_array_equal(mask, np.concatenate(expected))
         trained.append(mask[5])
     assert abs(np.mean(trained) - 0.75) < 0.07  # 400 draws: σ = 0.022
+
+
+def test_split_and_pseudodata_are_validphys():
+    """validphys 4.1.5's own masks and pseudo-data (tests/reference/make_validphys_replicas.py)
+    for four datasets in three experiments (NMC's legacy_dw deuteron ratio is DEUTERON, HERA
+    charm HERACOMB): the per-dataset split drawn per experiment, the pseudo-data per experiment
+    (seeded with the datasets' legacy names) and, for the diagonal basis, over all data."""
+    from disfit.data.commondata import load_dataset
+    from disfit.data.covmat import covmat_from_systematics
+    from disfit.fit.replicas import pseudodata, sampling_groups, training_masks
+
+    with np.load(Path(__file__).parent / "data" / "validphys_replicas.npz") as ref:
+        ref = {k: ref[k] for k in ref.files}
+    variants = dict(
+        zip(
+            ref["names"],
+            ["legacy_dw", "legacy", "legacy_dw", "legacy"],
+            strict=True,
+        )
+    )
+    loaded = [load_dataset(str(n), variants[n]) for n in ref["names"]]
+    covmat = covmat_from_systematics(loaded)
+    central = np.concatenate([d.central for d in loaded])
+    np.testing.assert_allclose(central, ref["central"], rtol=1e-12)
+    from disfit.data.commondata import validphys_names
+
+    datasets, offset = [], 0
+    for d in loaded:
+        experiment, seed_name = validphys_names(d.name, d.variant)
+        zero = np.zeros((d.ndata, 8, 1))
+        rows = slice(offset, offset + d.ndata)
+        datasets.append(FitDataset(d.name, rows, 0.75, "NULL", (zero,), "", experiment, seed_name))
+        offset += d.ndata
+    inputs = FitInputs(np.ones(1), tuple(datasets), central, covmat, covmat, (), (), (), 1.65)
+    assert [name for name, _ in inputs.experiments()] == list(ref["groups"])
+    for k in (1, 2, 3):
+        mask = training_masks(inputs, replica_seed(k, 14613416))
+        np.testing.assert_array_equal(mask, ref[f"trmask/{k}"])
+        mcseed = replica_seed(k, 746898422)
+        for diagonal, key in ((False, "pseudodata"), (True, "pseudodata_all")):
+            groups = sampling_groups(inputs, diagonal)
+            np.testing.assert_allclose(
+                pseudodata(inputs, mcseed, groups=groups), ref[f"{key}/{k}"], rtol=1e-9
+            )
 
 
 @pytest.mark.parametrize(
@@ -525,12 +570,15 @@ def test_feature_scaler_is_n3fits():
 
 def test_feature_scaled_model_vanishes_at_one_and_keeps_sum_rules():
     """With feature scaling the network sees one feature, β is 0 and NN(x) − NN(1) makes
-    every x·f vanish at x = 1; the sum rules still hold (fine Simpson integration, 1e-4)."""
+    every x·f vanish at x = 1; the sum rules still hold (fine Simpson integration, 1e-4) with
+    128 sum-rule points (the PCHIP map's second derivative jumps at its nodes: 64 points give
+    2e-4 on the valence rule here, 128 give 3e-5, 512 give 2e-7)."""
     from disfit.fit.train import Trainer, setup_replicas
 
     inputs = _toy_inputs()
     fit = _fit_config(epochs=200)
     fit["feature_scaling_points"] = 8
+    fit["sumrule_points"] = 128
     setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
     trainer = Trainer(inputs, setup, fit)
     pdf = trainer.pdf

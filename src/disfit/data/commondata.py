@@ -95,6 +95,17 @@ def resolve_metadata(name: str, variant: str | None = None):
     return metadata
 
 
+def validphys_names(name: str, variant: str | None) -> tuple[str, str]:
+    """(experiment, seed name) of a dataset as validphys groups and seeds it: the commondata
+    `experiment` (a legacy variant's own, e.g. DEUTERON), and the first legacy name (NNPDF4.0's,
+    e.g. NMCPD_dw_ite) that salts the pseudo-data seed, else the name itself."""
+    from nnpdf_data.validphys_compatibility import new_to_legacy_map
+
+    metadata = resolve_metadata(name, variant)
+    legacy = new_to_legacy_map(name, variant)
+    return str(metadata.nnpdf_metadata["experiment"]), (legacy[0] if legacy else name)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -14,6 +14,7 @@ import scipy.sparse.csgraph as csgraph
 from disfit.basis import FIT_ROTATION, FITTED_BASIS
 from disfit.config import schema
 from disfit.constraints import positivity_kept
+from disfit.data.commondata import validphys_names
 from disfit.data.covmat import t0_covmat
 from disfit.errors import DisfitError
 from disfit.fit.blas import fixed_blas_threads
@@ -36,6 +37,8 @@ class FitDataset:
     operation: str
     operands: tuple[np.ndarray, ...]
     process_type: str = ""  # commondata's, e.g. DIS_NC
+    experiment: str = ""  # validphys' group of the per-dataset split (default: the name)
+    seed_name: str = ""  # the name validphys hashes into the pseudo-data seed (default: the name)
 
     @property
     def ndata(self) -> int:
@@ -81,6 +84,13 @@ class FitInputs:
     @property
     def ndata(self) -> int:
         return len(self.central)
+
+    def experiments(self) -> list[tuple[str, list[FitDataset]]]:
+        """validphys' groups of the per-dataset split: datasets by experiment, in data order."""
+        groups: dict[str, list[FitDataset]] = {}
+        for d in self.datasets:
+            groups.setdefault(d.experiment or d.name, []).append(d)
+        return list(groups.items())
 
     def predictions(self, xf: np.ndarray) -> np.ndarray:
         """Predictions of every data point for x·f given as (..., 8, nx) on the fit's x grid."""
@@ -191,6 +201,9 @@ def load_fit_inputs(
                     f"{dataset.ndata_total}; regenerate the FK tables"
                 )
         frac = (fracs or {}).get(dataset.name, default_frac)
+        experiment, seed_name = dataset.name, dataset.name
+        if dataset.source == "nnpdf_data":
+            experiment, seed_name = validphys_names(dataset.name, dataset.variant)
         fit_datasets.append(
             FitDataset(
                 dataset.name,
@@ -199,6 +212,8 @@ def load_fit_inputs(
                 dataset.operation,
                 tuple(operands),
                 dataset.process_type,
+                experiment,
+                seed_name,
             )
         )
         offset += dataset.ndata

@@ -3,6 +3,7 @@ Monte Carlo pseudo-data. Replica k (from 1) uses the k-th draw of each runcard s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 
@@ -28,17 +29,13 @@ def _name_seed(names: Sequence[str]) -> int:
 
 
 def training_masks(inputs: FitInputs, trvlseed: int) -> np.ndarray:
-    """Boolean mask over all data points: True for training (validphys' tr_masks). Each
-    covariance group draws from a generator seeded by the replica's trvlseed plus a hash of its
-    dataset names; each of its datasets keeps int(frac·n) points for training, shuffled, or
-    when that is 0 one point with probability frac (validphys' standard_masks)."""
-    owner = np.empty(inputs.ndata, dtype=int)
-    for i, d in enumerate(inputs.datasets):
-        owner[d.rows] = i
+    """Boolean mask over all data points: True for training (validphys' standard_masks). The
+    datasets of each experiment (validphys' default grouping) draw from a generator seeded by
+    the replica's trvlseed plus a hash of the experiment's name; each keeps int(frac·n) of its
+    points for training, shuffled, or when that is 0 one point with probability frac."""
     mask = np.zeros(inputs.ndata, dtype=bool)
-    for group in inputs.groups:
-        members = [inputs.datasets[i] for i in dict.fromkeys(owner[group])]
-        rng = np.random.Generator(np.random.PCG64(_name_seed([d.name for d in members]) + trvlseed))
+    for name, members in inputs.experiments():
+        rng = np.random.Generator(np.random.PCG64(_name_seed([name]) + trvlseed))
         for dataset in members:
             ntr = int(dataset.frac * dataset.ndata)
             if ntr == 0:  # n3fit: then one point trains with probability frac
@@ -66,23 +63,57 @@ def diagonal_masks(ndata: int, trvlseed: int, frac: float) -> np.ndarray:
     return mask
 
 
+@dataclasses.dataclass(frozen=True)
+class SamplingGroup:
+    """Data points sampled together (validphys' make_replica of one group): their rows, the
+    hash of their datasets' seed names, and the Cholesky factor of their covariance block."""
+
+    rows: np.ndarray
+    name_seed: int
+    lower: np.ndarray
+
+
+def sampling_groups(inputs: FitInputs, diagonal: bool = False) -> list[SamplingGroup]:
+    """validphys' pseudo-data groups: all data in one group in the diagonal basis, else one per
+    experiment; each group is sampled with its block of the fitting (t0) covariance, as n3fit 4.1
+    samples (use_t0_sampling)."""
+    groups = [(ALL_DATA, list(inputs.datasets))] if diagonal else inputs.experiments()
+    out = []
+    for _, members in groups:
+        rows = np.concatenate([np.arange(d.rows.start, d.rows.stop) for d in members])
+        seed = _name_seed([d.seed_name or d.name for d in members])
+        out.append(SamplingGroup(rows, seed, sqrt_covmat(inputs.fit_covmat[np.ix_(rows, rows)])))
+    return out
+
+
 def pseudodata(
-    inputs: FitInputs, mcseed: int, resample_negative: bool = False, lower: np.ndarray | None = None
+    inputs: FitInputs,
+    mcseed: int,
+    resample_negative: bool = False,
+    groups: Sequence[SamplingGroup] | None = None,
 ) -> np.ndarray:
-    """Central values shifted by L·z, L the Cholesky factor of the fitting covariance (the t0
-    one when a t0 PDF is named, as n3fit 4.1 samples), z standard normal; optionally redrawn
-    until no pseudo-datum is negative (asymmetries and polarised data may be, as in n3fit).
-    `lower` is that Cholesky factor, if already computed."""
-    rng = np.random.default_rng(seed=mcseed + _name_seed([d.name for d in inputs.datasets]))
-    if lower is None:
-        lower = sqrt_covmat(inputs.fit_covmat)
+    """Central values shifted by L·z per sampling group (validphys' make_replica), L the
+    Cholesky factor of the group's covariance, z standard normal from a generator seeded by
+    the replica's mcseed plus the hash of the group's seed names; optionally redrawn until no
+    pseudo-datum of the group is negative (asymmetries and polarised data may be).
+    `groups` are sampling_groups(inputs), if already computed."""
+    if groups is None:
+        groups = sampling_groups(inputs)
     positive = np.zeros(inputs.ndata, dtype=bool)
     for dataset in inputs.datasets:
         positive[dataset.rows] = dataset.positive
-    for _ in range(10_000):
-        replica = inputs.central + lower @ rng.normal(size=inputs.ndata)
-        if not resample_negative or np.all(replica[positive] >= 0):
-            return replica
-    raise DisfitError(
-        "no non-negative pseudo-data in 10000 draws; set fit.resample_negative_pseudodata: false"
-    )
+    replica = np.empty(inputs.ndata)
+    for group in groups:
+        rng = np.random.default_rng(seed=mcseed + group.name_seed)
+        central, check = inputs.central[group.rows], positive[group.rows]
+        for _ in range(10_000):
+            values = central + group.lower @ rng.normal(size=len(group.rows))
+            if not resample_negative or np.all(values[check] >= 0):
+                break
+        else:
+            raise DisfitError(
+                "no non-negative pseudo-data in 10000 draws; set "
+                "fit.resample_negative_pseudodata: false"
+            )
+        replica[group.rows] = values
+    return replica
