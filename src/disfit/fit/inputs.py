@@ -93,8 +93,13 @@ class FitInputs:
 
 def fitted_basis_table(fktable: FKTable, xgrid: np.ndarray) -> np.ndarray:
     """The FK table as (ndata, 8, len(xgrid)) acting on the fitted flavours at `xgrid`."""
-    index = np.searchsorted(xgrid, fktable.xgrid)
-    if np.any(index >= len(xgrid)) or not np.allclose(xgrid[index], fktable.xgrid, rtol=1e-12):
+    # the nearest point of `xgrid`: union_xgrid keeps one of two values an ulp apart, the
+    # smaller, so a searchsorted alone would miss the larger one
+    index = np.clip(np.searchsorted(xgrid, fktable.xgrid), 0, len(xgrid) - 1)
+    below = np.maximum(index - 1, 0)
+    closer = np.abs(xgrid[below] - fktable.xgrid) < np.abs(xgrid[index] - fktable.xgrid)
+    index = np.where(closer, below, index)
+    if not np.allclose(xgrid[index], fktable.xgrid, rtol=1e-12, atol=0):
         raise DisfitError(f"FK table {fktable.name}: its x grid is not part of the fit's x grid")
     rotated = np.einsum("dja,jk->dka", fktable.values, FIT_ROTATION[fktable.active])
     out = np.zeros((fktable.ndata, len(FITTED_BASIS), len(xgrid)))
