@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from helpers import ROOT, snakemake
+from helpers import ROOT, run_cli, snakemake
 
 from disfit.compare import stats
 
@@ -65,6 +65,24 @@ def test_significant_digits_round_half_even():
     assert stats.significant(1.23456) == 1.235
     assert stats.significant(0.00012345) == 0.0001234  # 0.00012345 is below ...45 in binary
     assert stats.significant(-2.71828) == -2.718
+
+
+def test_bad_inputs_are_one_line(capsys, tmp_path, monkeypatch):
+    """A missing reference, a fit that was not run, an export without its theory id: one
+    `disfit: error:` line naming the key or option."""
+    monkeypatch.chdir(ROOT)  # the tiny config's t0 PDF is a relative path
+    config = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    config["compare"] = {"reference": str(tmp_path / "nowhere")}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert "key compare.reference" in run_cli(capsys, "check-config", str(path))
+    line = run_cli(
+        capsys,
+        *("next-config", "--config", str(path), "--run-dir", str(tmp_path), "--out", "x.yaml"),
+    )
+    assert "--run-dir" in line and "lhapdf" in line
+    argv = ("export", "n3fit", "--config", str(path), "--run-dir", str(tmp_path))
+    assert "key n3fit.theoryid" in run_cli(capsys, *argv, "--outdir", str(tmp_path / "o"))
 
 
 @pytest.fixture(scope="module")

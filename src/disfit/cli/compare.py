@@ -18,11 +18,7 @@ def _compare(args: argparse.Namespace) -> None:
         args.current,
         args.reference,
         args.outdir,
-        args.data_dir,
-        args.covmat,
-        args.fktables,
-        args.positivity,
-        args.integrability,
+        *arguments.fit_inputs(args),
     )
 
 

@@ -66,7 +66,10 @@ def make_comparison(
     """Write outdir/index.html, outdir/figures/*.png, summary.json and distances.npz comparing
     the run folder `current` with `reference`; return the summary."""
     current, reference, outdir = Path(current), Path(reference), Path(outdir)
-    fits = [load_fit(current, f"{config.get('run_name', 'current')}"), load_fit(reference)]
+    fits = [
+        load_fit(current, str(config.get("run_name", "current")), "--current"),
+        load_fit(reference),
+    ]
     if fits[1].label == fits[0].label:
         fits[1] = dataclasses.replace(fits[1], label=f"{fits[1].label} (reference)")
     names = [f.label for f in fits]

@@ -60,9 +60,9 @@ def _lhapdf_folder(path: Path) -> Path:
     return sets[0]
 
 
-def load_fit(path: str | Path, label: str | None = None) -> Fit:
+def load_fit(path: str | Path, label: str | None = None, what: str = "compare.reference") -> Fit:
     """A disfit results folder (results/<run>: lhapdf/<set>/ and postfit/) or an LHAPDF set
-    folder (<name>/<name>.info)."""
+    folder (<name>/<name>.info); `what` names it in errors."""
     path = Path(path)
     if (path / f"{path.name}.info").is_file():
         return Fit(label or path.name, read_set(path))
@@ -77,8 +77,8 @@ def load_fit(path: str | Path, label: str | None = None) -> Fit:
             json.loads(vetoes.read_text()) if vetoes.is_file() else None,
         )
     raise DisfitError(
-        f"compare.reference: {path} is neither a disfit results folder (with lhapdf/ and "
-        "postfit/) nor an LHAPDF set folder (<name>/<name>.info); name one of them"
+        f"{what}: {path} is neither a disfit results folder (with lhapdf/ and postfit/) nor an "
+        "LHAPDF set folder (<name>/<name>.info); run that fit through the lhapdf stage first"
     )
 
 

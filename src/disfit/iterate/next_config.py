@@ -51,7 +51,9 @@ def next_config(
     config = validate_config(copy.deepcopy(dict(raw)))
     run_dir = Path(run_dir)
     q0 = float(theory_card(config["theory"])["Q0"])
-    exponents = effective_exponents(load_fit(run_dir), config, q0)["next_iterated"]
+    exponents = effective_exponents(load_fit(run_dir, what="--run-dir"), config, q0)[
+        "next_iterated"
+    ]
     new = copy.deepcopy(dict(raw))
     fit = new.setdefault("fit", {})
     basis = []
