@@ -17,6 +17,7 @@ include: "workflow/rules/fit.smk"
 include: "workflow/rules/postfit.smk"
 include: "workflow/rules/lhapdf.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/compare.smk"
 
 
 rule all:

@@ -18,7 +18,7 @@ from disfit.errors import DisfitError
 def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     """Raise DisfitError for the first mistake of a schema-validated `config`; relative paths
     are taken from the current folder (where Snakemake runs)."""
-    for check in (_inputs, _datasets, _cuts, _theory, _fit_sets, _t0pdfset, _postfit):
+    for check in (_inputs, _datasets, _cuts, _theory, _fit_sets, _t0pdfset, _postfit, _compare):
         try:
             check(config)
         except DisfitError as exc:
@@ -160,4 +160,17 @@ def _postfit(config: Mapping[str, Any]) -> None:
         raise DisfitError(
             f"key postfit.replicas: {keep} replicas to keep but fit.replicas is {fitted}; "
             "lower postfit.replicas or fit more replicas"
+        )
+
+
+def _compare(config: Mapping[str, Any]) -> None:
+    reference = config.get("compare", {}).get("reference")
+    if reference is None:
+        return
+    path = Path(reference)
+    if not (path / f"{path.name}.info").is_file() and not (path / "postfit").is_dir():
+        raise DisfitError(
+            f"key compare.reference: {path} is neither a disfit results folder (results/<run>, "
+            "with postfit/ and lhapdf/) nor an LHAPDF set folder (<name>/<name>.info); run that "
+            "fit first or name an existing one"
         )

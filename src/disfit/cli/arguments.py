@@ -43,6 +43,11 @@ def add_fit_inputs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def fit_inputs(args: argparse.Namespace) -> tuple[Any, ...]:
+    """The fit's inputs of add_fit_inputs, in the order the package's functions take them."""
+    return (args.data_dir, args.covmat, args.fktables, args.positivity, args.integrability)
+
+
 def replica_numbers(text: str) -> list[int]:
     """'3' or '1-10' → replica numbers."""
     try:

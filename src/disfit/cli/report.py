@@ -15,11 +15,7 @@ def _report(args: argparse.Namespace) -> None:
         arguments.config(args),
         args.postfit_dir,
         args.outdir,
-        args.data_dir,
-        args.covmat,
-        args.fktables,
-        args.positivity,
-        args.integrability,
+        *arguments.fit_inputs(args),
         args.lhapdf_dir,
         args.benchmarks,
     )

@@ -21,13 +21,19 @@ MSR_CONSTANT = 1.0
 
 
 def arc_lengths(xf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """validphys' arc lengths (≥ 4.0.7) of Σ, g, V, V3, V8 at Q0: ∫ sqrt(1 + (d(x·xf)/dx)²) over
-    three linear segments of 199 points in [1e-6, 1], Simpson's rule. `xf(x)` → (R, 14, nx)."""
+    """validphys' arc lengths (≥ 4.0.7) of Σ, g, V, V3, V8 at Q0. `xf(x)` → (R, 14, nx)."""
     rows = [FK_BASIS.index(f) for f in ARCLENGTH_FLAVOURS]
+    return arc_length_integral(lambda grid: xf(grid)[:, rows, :])
+
+
+def arc_length_integral(xf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """validphys' arclength.arc_lengths: ∫ sqrt(1 + (d(x·xf)/dx)²) over three linear segments of
+    199 points in [1e-6, 1], forward differences, Simpson's rule. `xf(x)` → (..., nx) of any
+    flavours; the result (...)."""
     total = 0.0
     for a, b in ((1e-6, 1e-4), (1e-4, 1e-2), (1e-2, 1.0)):
         grid = np.linspace(a, b, 199, endpoint=False)
-        values = xf(grid)[:, rows, :] * grid  # validphys multiplies x·f by x once more
+        values = xf(grid) * grid  # validphys multiplies x·f by x once more
         slope = np.diff(values, axis=-1) / ((b - a) / 199)
         total = total + integrate.simpson(np.sqrt(1 + slope**2), x=grid[1:], axis=-1)
     return total
@@ -39,10 +45,14 @@ def integrability_numbers(xf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     return np.abs(xf(np.array(INTEGRABILITY_CHECK_X))[:, rows, :]).sum(axis=-1)
 
 
-def dataset_chi2(inputs: FitInputs, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """χ² against the central data with the fitting covariance: (replicas,) total and
-    (replicas, datasets) per dataset (its own diagonal block)."""
+def dataset_chi2(
+    inputs: FitInputs, predictions: np.ndarray, covmat: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """χ² against the central data with the fitting covariance (or `covmat`, e.g. the
+    experimental one): (replicas,) total and (replicas, datasets) per dataset (its own diagonal
+    block)."""
     residual = inputs.central - predictions
+    covmat = inputs.fit_covmat if covmat is None else covmat
 
     def quadratic(r: np.ndarray, inv: np.ndarray) -> float:
         # numpy's own loops on a fresh copy: BLAS would sum in an order that depends on memory
@@ -52,11 +62,11 @@ def dataset_chi2(inputs: FitInputs, predictions: np.ndarray) -> tuple[np.ndarray
 
     total = np.zeros(len(predictions))
     for group in inputs.groups:
-        inv = np.linalg.inv(inputs.fit_covmat[np.ix_(group, group)])
+        inv = np.linalg.inv(covmat[np.ix_(group, group)])
         total += [quadratic(r, inv) for r in residual[:, group]]
     per = np.zeros((len(predictions), len(inputs.datasets)))
     for j, d in enumerate(inputs.datasets):
-        inv = np.linalg.inv(inputs.fit_covmat[d.rows, d.rows])
+        inv = np.linalg.inv(covmat[d.rows, d.rows])
         per[:, j] = [quadratic(r, inv) for r in residual[:, d.rows]]
     return total, per
 

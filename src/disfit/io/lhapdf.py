@@ -126,6 +126,75 @@ class LHAPDFSet:
             f"Q = {q} GeV is outside set {self.name} ({self.info['QMin']}-{self.info['QMax']} GeV)"
         )
 
+    def interpolate(self, member: int, x: np.ndarray, q: float) -> np.ndarray:
+        """x·f (len(Flavors), len(x)) at scale `q` (GeV), flavours in the info's order, by
+        LHAPDF's log-bicubic interpolation as pdfflow (validphys' LHAPDF) does it: cubic Hermite
+        in ln x and then in ln Q², knot derivatives the mean of the neighbouring slopes (the
+        one slope in the first and last bin). A Q on a subgrid boundary takes the upper
+        subgrid. Only interpolation: x and Q must lie inside the grid."""
+        subgrids = self.members[member]
+        q2 = np.log(q * q)
+        chosen = None
+        for i, sub in enumerate(subgrids):
+            low, high = np.log(sub.qgrid[0] ** 2), np.log(sub.qgrid[-1] ** 2)
+            if low <= q2 < high or (i == len(subgrids) - 1 and q2 == high):
+                chosen = sub
+                break
+        if chosen is None:
+            raise DisfitError(
+                f"Q = {q} GeV is outside set {self.name} ({self.info['QMin']}-"
+                f"{self.info['QMax']} GeV)"
+            )
+        x = np.asarray(x, dtype=float)
+        logx = np.log(chosen.xgrid)
+        if np.any(x < chosen.xgrid[0]) or np.any(x > chosen.xgrid[-1]):
+            raise DisfitError(
+                f"x outside [{chosen.xgrid[0]:g}, {chosen.xgrid[-1]:g}] of set {self.name}"
+            )
+        logq2 = np.log(chosen.qgrid**2)
+        # values[q, pid, x] → the Hermite cubic in ln x at every Q knot, then in ln Q²
+        in_x = _hermite(logx, np.moveaxis(chosen.values, -1, 0), np.log(x))  # (len(x), nq, pid)
+        at_q = _hermite(logq2, np.moveaxis(in_x, 1, 0), np.array([q2]))[0]  # (len(x), pid)
+        out = np.zeros((len(self.info["Flavors"]), len(x)))
+        for i, pid in enumerate(self.info["Flavors"]):
+            pid = 21 if pid == 0 else pid
+            if pid in chosen.pids:
+                out[i] = at_q[:, chosen.pids.index(pid)]
+        return out
+
+
+def _hermite(knots: np.ndarray, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """pdfflow's cubic Hermite interpolation of `values` (len(knots), ...) along the knots at
+    `points` → (len(points), ...): the bin [k_{i-1}, k_i] with searchsorted(side='right') (the
+    last knot in the last bin), slopes at the bin's ends the mean of the two neighbouring
+    finite differences, or the bin's own at the grid's first and last bin."""
+    n = len(knots)
+    i = np.clip(np.searchsorted(knots, points, side="right"), 1, n - 1)
+    lo, hi = knots[i - 1], knots[i]
+    width = hi - lo
+    shape = (-1,) + (1,) * (values.ndim - 1)
+    edge = (values[i] - values[i - 1]) / width.reshape(shape)
+    left, right = edge.copy(), edge.copy()
+    inner_l = i >= 2
+    if np.any(inner_l):
+        j = i[inner_l]
+        slope = (values[j - 1] - values[j - 2]) / (knots[j - 1] - knots[j - 2]).reshape(shape)
+        left[inner_l] = (slope + edge[inner_l]) / 2
+    inner_r = i <= n - 2
+    if np.any(inner_r):
+        j = i[inner_r]
+        slope = (values[j + 1] - values[j]) / (knots[j + 1] - knots[j]).reshape(shape)
+        right[inner_r] = (edge[inner_r] + slope) / 2
+    t = ((points - lo) / width).reshape(shape)
+    t2, t3 = t * t, t * t * t
+    w = width.reshape(shape)
+    return (
+        (2 * t3 - 3 * t2 + 1) * values[i - 1]
+        + (t3 - 2 * t2 + t) * left * w
+        + (-2 * t3 + 3 * t2) * values[i]
+        + (t3 - t2) * right * w
+    )
+
 
 def read_member(path: Path) -> list[Subgrid]:
     """The subgrids of one lhagrid1 member file (PDG id 0 read as the gluon, 21)."""

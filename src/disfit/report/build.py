@@ -60,7 +60,7 @@ def _by_pid(values: np.ndarray) -> dict[int, np.ndarray]:
     return {pid: values[..., i, :] for i, pid in enumerate(FLAVOUR_PIDS)}
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def html_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
@@ -68,7 +68,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-class _Page:
+class Page:
     """Sections of HTML and the figures, written as PNG and embedded."""
 
     def __init__(self, folder: Path) -> None:
@@ -171,12 +171,12 @@ def make_report(
     t0 = config["fit"].get("t0pdfset")
     with atomic_dir(outdir) as tmp:
         (tmp / "figures").mkdir()
-        page = _Page(tmp)
+        page = Page(tmp)
         erf_tr = np.array([c["erf_tr"] for c in contents])
         erf_vl = np.array([c["erf_vl"] for c in contents])
         page.section(
             "Summary",
-            _table(
+            html_table(
                 [
                     "selected replicas",
                     "fitted",
@@ -229,7 +229,7 @@ def make_report(
                 f"{np.mean(total[1:]) / inputs.ndata:.3f}",
             ]
         )
-        page.parts.append(_table(["dataset", "N", "χ²/N replica 0", "χ²/N replicas"], rows))
+        page.parts.append(html_table(["dataset", "N", "χ²/N replica 0", "χ²/N replicas"], rows))
         page.figure(
             "chi2_datasets",
             figures.chi2_bars(
@@ -313,7 +313,7 @@ def make_report(
     return summary
 
 
-def _lhapdf_section(page: _Page, lhapdf_dir: Path) -> list[float]:
+def _lhapdf_section(page: Page, lhapdf_dir: Path) -> list[float]:
     """PDFs at REPORT_Q from the LHAPDF set and its momentum sum rule per member."""
     sets = [p for p in lhapdf_dir.iterdir() if p.is_dir() and p.name != "exportgrids"]
     if len(sets) != 1:
@@ -354,7 +354,7 @@ def _veto_table(veto: Mapping[str, Any]) -> str:
             continue
         failed = [k for k, ok in zip(fitted, mask, strict=True) if not ok]
         rows.append([check, len(failed), ", ".join(map(str, failed)) or "–"])
-    text = _table(["check", "replicas removed", "which"], rows)
+    text = html_table(["check", "replicas removed", "which"], rows)
     skipped = veto.get("skipped") or {}
     text += (
         f"<p>{len(veto['passing'])} of {len(fitted)} replicas pass; {len(veto['selected'])} "
@@ -375,13 +375,13 @@ def _provenance(
 ) -> str:
     versions = contents[0].get("version", {})
     seeds = [[c.get("replica", ""), *c.get("seeds", {}).values()] for c in contents[:10]]
-    text = "<h3>Versions</h3>" + _table(list(versions), [list(versions.values())])
-    text += "<h3>Seeds (first 10 selected replicas)</h3>" + _table(
+    text = "<h3>Versions</h3>" + html_table(list(versions), [list(versions.values())])
+    text += "<h3>Seeds (first 10 selected replicas)</h3>" + html_table(
         ["fit replica", *contents[0].get("seeds", {}).keys()], seeds
     )
     timings = _timings(Path(benchmarks) if benchmarks else None)
     if timings:
-        text += "<h3>Timings (Snakemake benchmarks)</h3>" + _table(
+        text += "<h3>Timings (Snakemake benchmarks)</h3>" + html_table(
             ["job", "wall time [s]", "max RSS [MB]"], timings
         )
     text += (
