@@ -269,96 +269,19 @@ def effective_config(args) -> dict:
 
 
 def n3fit_runcard(config: dict, args) -> dict:
-    """The n3fit runcard of a disfit config (with the schema's defaults)."""
-    fit, cuts = config["fit"], config["cuts"]
-    datasets = []
-    for d in config["datasets"]:
-        entry = {"dataset": d["dataset"], "frac": d["frac"]}
-        if d.get("variant"):
-            entry["variant"] = d["variant"]
-        if d.get("cfac"):
-            entry["cfac"] = list(d["cfac"])
-        datasets.append(entry)
+    """The n3fit runcard of a disfit config (disfit's own export, `disfit.export.n3fit`), with
+    this run's split mode, one core, parallel replicas and the pseudo-data saved."""
+    from disfit.export.n3fit import n3fit_runcard as export_runcard
 
-    def constraints(kind: str) -> list[dict]:
-        return [
-            {"dataset": constraint_name(kind, e["dataset"]), "maxlambda": float(e["maxlambda"])}
-            for e in fit[kind]["datasets"]
-        ]
-
-    def multipliers(kind: str) -> dict:
-        out = {"initial": fit[kind]["initial"], "multiplier": fit[kind]["multiplier"]}
-        if "threshold" in fit[kind]:
-            out["threshold"] = fit[kind]["threshold"]
-        return out
-
-    runcard = {
-        "description": (
-            f"disfit's default config as an n3fit runcard ({args.replicas} replicas, "
-            f"{fit['epochs']} epochs, mode {args.mode}): benchmarks/n3fit_side_by_side.py"
-        ),
-        "dataset_inputs": datasets,
-        "datacuts": {
-            "t0pdfset": T0_SET,
-            "q2min": float(cuts["q2min"]),
-            "w2min": float(cuts["w2min"]),
-        },
-        # disfit's extra cuts (the charm cut): validphys' own rule for it requires FONLL-C with
-        # fitted charm, which the ZM-VFNS theory here is not
-        "added_filter_rules": [
-            {k: r[k] for k in ("process_type", "rule", "reason") if k in r} for r in cuts["rules"]
-        ]
-        + positivity_rules(fit),
-        "theory": {"theoryid": args.theory_id},
-        "trvlseed": fit["trvlseed"],
-        "nnseed": fit["nnseed"],
-        "mcseed": fit["mcseed"],
-        "genrep": True,
-        "resample_negative_pseudodata": fit["resample_negative_pseudodata"],
-        "diagonal_basis": MODES[args.mode],
-        "parameters": {
-            "nodes_per_layer": list(fit["nodes_per_layer"]),
-            "activation_per_layer": list(fit["activation_per_layer"]),
-            "initializer": fit["initializer"],
-            "optimizer": dict(fit["optimizer"]),
-            "epochs": fit["epochs"],
-            "positivity": multipliers("positivity"),
-            "integrability": multipliers("integrability"),
-            "stopping_patience": fit["stopping_patience"],
-            "layer_type": "dense",
-            "dropout": 0.0,
-            "threshold_chi2": fit["threshold_chi2"],
-        },
-        "fitting": {
-            "fitbasis": "EVOL",
-            "savepseudodata": True,
-            "basis": [dict(b) for b in fit["basis"]],
-        },
-        "positivity": {"posdatasets": constraints("positivity")},
-        "integrability": {"integdatasets": constraints("integrability")},
-        "debug": False,
-        "maxcores": 1,
-        "parallel_models": True,
-    }
-    if MODES[args.mode] and "diagonal_frac" in fit:
-        runcard["diagonal_frac"] = fit["diagonal_frac"]
+    description = (
+        f"disfit's default config as an n3fit runcard ({args.replicas} replicas, "
+        f"{config['fit']['epochs']} epochs, mode {args.mode}): benchmarks/n3fit_side_by_side.py"
+    )
+    runcard = export_runcard(config, args.theory_id, T0_SET, description)
+    runcard["diagonal_basis"] = MODES[args.mode]
+    runcard["fitting"]["savepseudodata"] = True
+    runcard["maxcores"] = 1
     return runcard
-
-
-def positivity_rules(fit: dict) -> list[dict]:
-    """The x points disfit keeps of each positivity set (constraints.POSITIVITY_X_RULES,
-    nnpdf40-like's rules) as n3fit's added_filter_rules."""
-    from disfit.constraints import POSITIVITY_X_RULES
-
-    rules = []
-    for e in fit["positivity"]["datasets"]:
-        if e["dataset"] not in POSITIVITY_X_RULES:
-            continue
-        above, below = POSITIVITY_X_RULES[e["dataset"]]
-        terms = ([f"x > {above}"] if above > 0 else []) + ([f"x < {below}"] if below < 1 else [])
-        name = constraint_name("positivity", e["dataset"])
-        rules.append({"dataset": name, "rule": " and ".join(terms)})
-    return rules
 
 
 def check_mode(config: dict, args) -> None:

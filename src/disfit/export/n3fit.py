@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from disfit.constraints import POSITIVITY_X_RULES
 from disfit.errors import DisfitError
 from disfit.io.atomic import atomic_dir
 from disfit.io.datatable import read_dataset
@@ -65,6 +66,20 @@ def constraint_dataset(kind: str, name: str) -> str:
             f"fit.{kind}.datasets: {name}: no observable of nnpdf_data's {setname} uses FK table "
             f"{table}; n3fit cannot name this set"
         ) from None
+
+
+def positivity_rules(fit: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The x points the fit keeps of each positivity set (constraints.POSITIVITY_X_RULES,
+    nnpdf40-like's) as n3fit's added_filter_rules."""
+    rules = []
+    for e in fit["positivity"]["datasets"]:
+        if e["dataset"] not in POSITIVITY_X_RULES:
+            continue
+        above, below = POSITIVITY_X_RULES[e["dataset"]]
+        terms = ([f"x > {above}"] if above > 0 else []) + ([f"x < {below}"] if below < 1 else [])
+        name = constraint_dataset("positivity", e["dataset"])
+        rules.append({"dataset": name, "rule": " and ".join(terms)})
+    return rules
 
 
 def n3fit_runcard(
@@ -110,7 +125,8 @@ def n3fit_runcard(
         "datacuts": datacuts,
         "added_filter_rules": [
             {k: r[k] for k in ("process_type", "rule", "reason") if k in r} for r in cuts["rules"]
-        ],
+        ]
+        + positivity_rules(fit),
         "theory": {"theoryid": int(theory_id)},
         "trvlseed": fit["trvlseed"],
         "nnseed": fit["nnseed"],
