@@ -585,7 +585,9 @@ def test_feature_scaled_model_vanishes_at_one_and_keeps_sum_rules():
     assert pdf.layers[0][0].shape == (2, 1, 10) and np.all(pdf.beta.numpy() == 0)
     result = trainer.run()
     assert not result.nan.any()
-    np.testing.assert_allclose(np.asarray(pdf(np.array([1.0]))), 0.0, atol=1e-6)
+    # NN(1) − NN(1) from two rows of one float32 pass: zero to float32 rounding (≈1e-7 of the
+    # network's output) times the sum-rule normalisations (seen: 4e-6)
+    np.testing.assert_allclose(np.asarray(pdf(np.array([1.0]))), 0.0, atol=2e-5)
     t = np.linspace(np.log(1e-9), 0.0, 40001)
     x = np.exp(t)
     xf = np.asarray(pdf(x))
