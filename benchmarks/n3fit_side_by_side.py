@@ -443,12 +443,12 @@ def step_matched(args) -> None:
     config["run_name"] = name
     original = runner.setup_replicas
 
-    def with_n3fit_data(inputs, batch, seeds, resample=False):
-        setup = original(inputs, batch, seeds, resample)
+    def with_n3fit_data(inputs, batch, seeds, resample=False, diagonal_frac=None):
+        setup = original(inputs, batch, seeds, resample, diagonal_frac)
         saved = [n3fit_saved(n3fit_dir, k, index) for k in batch]
         masks = np.array([m for m, _ in saved])
         data = np.array([d for _, d in saved])
-        return ReplicaSetup(list(batch), setup.nnseeds, masks, data)
+        return ReplicaSetup(list(batch), setup.nnseeds, masks, data, setup.whitening)
 
     runner.setup_replicas = with_n3fit_data
     start = time.perf_counter()
