@@ -756,7 +756,8 @@ def step_compare(args) -> None:
                 "std_mean": float(var.mean()),
                 "std_max": float(var.max()),
             }
-    summary["pseudodata"] = pseudodata_agreement(args, n3fit_dir, replicas)
+    if not MODES[args.mode]:  # n3fit saves diagonal-basis pseudo-data per eigenmode
+        summary["pseudodata"] = pseudodata_agreement(args, n3fit_dir, replicas)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     text = markdown(summary)
     if args.exclude:
@@ -889,7 +890,7 @@ def markdown(summary: dict, pseudodata: bool = True) -> str:
                 f"| {fl} | {central} ({d['x_at_central_max']:.2g}) "
                 f"| {d['std_mean']:.2f} / {d['std_max']:.2f} |"
             )
-    if not pseudodata:
+    if not pseudodata or "pseudodata" not in summary:
         return "\n".join(lines)
     pseudo = summary["pseudodata"]
     split = [r["disfit_same_split_fraction"] for r in pseudo["replicas"]]
@@ -901,7 +902,7 @@ def markdown(summary: dict, pseudodata: bool = True) -> str:
         "",
         f"Same replica, training/validation split: disfit and n3fit agree on "
         f"{min(split):.1%}–{max(split):.1%} of the points; pseudo-data differ by up to "
-        f"{max(diff):.1f} σ. validphys' recipe redone on disfit's inputs: "
+        f"{max(diff):.1e} σ. validphys' recipe redone on disfit's inputs: "
         f"{min(rsplit):.1%} of the split, pseudo-data within {max(rdiff):.1e} σ. "
         f"Preprocessing exponents, largest difference: "
         + ", ".join(f"{LABELS[c]} {v:.1e}" for c, v in summary["preprocessing_max_diff"].items())
