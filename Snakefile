@@ -18,6 +18,7 @@ include: "workflow/rules/postfit.smk"
 include: "workflow/rules/lhapdf.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/closure.smk"
 
 
 rule all:

@@ -3,7 +3,10 @@ line naming the file and the key."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 from helpers import run_cli
 
 from disfit.cli import main
@@ -55,6 +58,8 @@ from disfit.cli import main
             "key postfit.integrability",
         ),
         ("datasets:\n  - {dataset: A}\npostfit: {replicas: 0}\n", "key postfit.replicas"),
+        ("datasets:\n  - {dataset: A}\nclosure: {level: 1}\n", "'fakepdf' is a required"),
+        ("datasets:\n  - {dataset: A}\nclosure: {fakepdf: x, level: 3}\n", "key closure.level"),
         ("datasets:\n  - {dataset: A}\nlhapdf: {name: my set}\n", "key lhapdf.name"),
     ],
 )
@@ -129,6 +134,14 @@ SLAC = "datasets:\n  - {dataset: SLAC_NC_NOTFIXED_P_EM-F2, variant: legacy_dw}\n
             SLAC + "fit: {replicas: 10, replicas_per_job: 10}\npostfit: {replicas: 20}\n",
             "key postfit.replicas: 20 replicas to keep but fit.replicas is 10",
         ),
+        # closure tests: the law is read as a t0 PDF, postfit keeps no more than is fitted
+        (SLAC + "closure: {fakepdf: no/such/law}\n", "key closure.fakepdf: no/such/law is not a"),
+        (SLAC + "closure: {fakepdf: '{tmp}/broken'}\n", "broken_0000.dat"),
+        (
+            SLAC + "closure: {fakepdf: resources/t0/dis_exp, replicas: 10}\n"
+            "postfit: {replicas: 20}\n",
+            "key postfit.replicas: 20 replicas to keep but closure.replicas is 10",
+        ),
     ],
 )
 def test_config_mistakes_caught_by_check_config(capsys, tmp_path, content, expected):
@@ -146,7 +159,13 @@ def test_config_mistakes_caught_by_check_config(capsys, tmp_path, content, expec
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 
-def test_check_config_passes_the_shipped_configs(capsys):
+def test_check_config_passes_the_shipped_configs(capsys, tmp_path):
     """The shipped configs pass the whole check (the default one with its t0 set)."""
     for name in ("config/config.yaml", "config/test.yaml"):
         assert main(["check-config", name]) == 0, capsys.readouterr().err
+    # the closure overlay, merged over the default config as Snakemake merges --configfile
+    config = yaml.safe_load(Path("config/config.yaml").read_text())
+    config.update(yaml.safe_load(Path("config/closure.yaml").read_text()))
+    merged = tmp_path / "closure.yaml"
+    merged.write_text(yaml.safe_dump(config))
+    assert main(["check-config", str(merged)]) == 0, capsys.readouterr().err

@@ -180,6 +180,21 @@ def test_split_and_pseudodata_are_validphys():
             )
 
 
+def test_genrep_false_fits_the_central_data():
+    """n3fit's genrep: false (a closure test's level 0 and 1): every replica's data are the
+    central values, with the same split and seeds as with genrep."""
+    from disfit.fit.train import setup_replicas
+
+    inputs = _toy_inputs((0, 1, 2, 5), True)
+    seeds = {"trvlseed": 1, "nnseed": 2, "mcseed": 3}
+    plain = setup_replicas(inputs, [1, 2], seeds, genrep=False)
+    noisy = setup_replicas(inputs, [1, 2], seeds)
+    np.testing.assert_array_equal(plain.pseudodata, np.tile(inputs.central, (2, 1)))
+    assert not np.allclose(noisy.pseudodata, plain.pseudodata)
+    np.testing.assert_array_equal(plain.trmasks, noisy.trmasks)
+    assert plain.nnseeds == noisy.nnseeds
+
+
 @pytest.mark.parametrize(
     "ratio_flavours, linear",
     [((0, 1, 2, 5), True), ((0, 1, 2, 3, 5), True), ((1, 3, 4), False)],

@@ -14,7 +14,18 @@ from disfit.config import schema
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "disfit"
 #: the stages in pipeline order; io and the top-level modules sit below all of them
-STAGES = ("data", "theory", "fit", "postfit", "lhapdf", "report", "compare", "iterate", "export")
+STAGES = (
+    "data",
+    "theory",
+    "fit",
+    "postfit",
+    "lhapdf",
+    "closure",
+    "report",
+    "compare",
+    "iterate",
+    "export",
+)
 #: top-level modules that may reach into the stages: the config check of every stage
 CHECKERS = {"checks.py"}
 #: what the command line may import besides itself: never a numerical library

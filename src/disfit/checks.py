@@ -18,7 +18,8 @@ from disfit.errors import DisfitError
 def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     """Raise DisfitError for the first mistake of a schema-validated `config`; relative paths
     are taken from the current folder (where Snakemake runs)."""
-    for check in (_inputs, _datasets, _cuts, _theory, _fit_sets, _t0pdfset, _postfit, _compare):
+    checks = (_inputs, _datasets, _cuts, _theory, _fit_sets, _t0pdfset, _postfit, _compare)
+    for check in (*checks, _closure):
         try:
             check(config)
         except DisfitError as exc:
@@ -115,18 +116,33 @@ def _fit_sets(config: Mapping[str, Any]) -> None:
                 )
 
 
-def _t0pdfset(config: Mapping[str, Any]) -> None:
+def _t0pdfset(config: Mapping[str, Any], key: str = "fit.t0pdfset") -> None:
     from disfit.fit.t0 import t0_pdf
     from disfit.io.pickles import PICKLE_Q0
     from disfit.theory.card import theory_card
 
-    path = config["fit"].get("t0pdfset")
+    section, name = key.split(".")
+    path = config.get(section, {}).get(name)
     if path is None:
         return
     theory = config["fktables"]["source"] == "theory"
     q0 = float(theory_card(config["theory"])["Q0"]) if theory else PICKLE_Q0
     # reads member 0 of an LHAPDF set (or the replicas of a disfit fit) as the fit will
-    _rephrase("fit.t0pdfset", lambda: t0_pdf(path, q0))
+    _rephrase(key, lambda: t0_pdf(path, q0, key))
+
+
+def _closure(config: Mapping[str, Any]) -> None:
+    """The law is read as a t0 PDF; postfit must be able to keep what a closure fit fits."""
+    closure = config.get("closure")
+    if closure is None:
+        return
+    _t0pdfset(config, "closure.fakepdf")
+    keep = config["postfit"].get("replicas")
+    if keep is not None and keep > closure["replicas"]:
+        raise DisfitError(
+            f"key postfit.replicas: {keep} replicas to keep but closure.replicas is "
+            f"{closure['replicas']}; lower postfit.replicas or fit more closure replicas"
+        )
 
 
 def _fastkernel(config: Mapping[str, Any]) -> Path | None:

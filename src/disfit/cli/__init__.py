@@ -14,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from disfit import __version__
-from disfit.cli import check, compare, data, export, fit, lhapdf, report, theory
+from disfit.cli import check, closure, compare, data, export, fit, lhapdf, report, theory
 from disfit.errors import DisfitError
 
-COMMANDS = (check, data, theory, fit, lhapdf, report, compare, export)
+COMMANDS = (check, data, theory, fit, lhapdf, report, compare, export, closure)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,19 +10,27 @@ from disfit.cli import arguments
 
 
 def _fit(args: argparse.Namespace) -> None:
+    from disfit.closure.analysis import fit_closure_batch
     from disfit.fit.runner import fit_batch
 
-    fit_batch(
-        arguments.config(args),
-        args.data_dir,
-        args.covmat,
-        args.fktables,
-        args.positivity,
-        args.integrability,
-        args.replicas,
-        args.outdir,
-        interactive=sys.stderr.isatty(),
-    )
+    if args.closure is not None:
+        fit_closure_batch(
+            arguments.config(args),
+            arguments.fit_inputs(args),
+            args.closure,
+            args.closure_fit,
+            args.replicas,
+            args.outdir,
+            interactive=sys.stderr.isatty(),
+        )
+    else:
+        fit_batch(
+            arguments.config(args),
+            *arguments.fit_inputs(args),
+            args.replicas,
+            args.outdir,
+            interactive=sys.stderr.isatty(),
+        )
 
 
 def _postfit(args: argparse.Namespace) -> None:
@@ -39,6 +47,10 @@ def add_parsers(stages) -> None:
         "--replicas", required=True, type=arguments.replica_numbers, help="N or FIRST-LAST"
     )
     p.add_argument("--outdir", required=True, type=Path, help="replica_<k>/ folders go here")
+    p.add_argument(
+        "--closure", type=Path, default=None, help="fit a closure fit's data: the closure data file"
+    )
+    p.add_argument("--closure-fit", type=int, default=1, help="which closure fit (from 1)")
     p.set_defaults(func=_fit)
 
     p = stages.add_parser("postfit", help="select the replicas passing the vetoes; replica 0")

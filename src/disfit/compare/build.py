@@ -21,10 +21,9 @@ from disfit.compare.fits import Fit, labels, load_fit, replica_values
 from disfit.errors import DisfitError
 from disfit.fit.inputs import FitInputs, fit_inputs_from_config
 from disfit.fit.metrics import arc_length_integral, dataset_chi2
-from disfit.io.atomic import atomic_dir
 from disfit.io.replica import EVOLUTION_FILE, EXPORT_XGRID, read_replica_grid, replica_folders
 from disfit.lhapdf.operator import xf_on
-from disfit.report.build import REPORT_Q, Page, html_table
+from disfit.report.build import REPORT_Q, html_table, report_page
 
 log = logging.getLogger("disfit")
 
@@ -83,9 +82,7 @@ def make_comparison(
     summary: dict[str, Any] = {"fits": names, "q0": q0, "q": REPORT_Q, "distances": {}}
     arrays: dict[str, np.ndarray] = {"x": stats.XGRID}
 
-    with atomic_dir(outdir) as tmp:
-        (tmp / "figures").mkdir()
-        page = Page(tmp)
+    with report_page(outdir, f"disfit comparison: {names[0]} vs {names[1]}") as page:
         page.section(
             "Summary",
             html_table(
@@ -343,8 +340,7 @@ def make_comparison(
             summary["positivity_min"] = {
                 name: {s[0]: float(s[2][i][1:].min()) for s in sets} for i, name in enumerate(names)
             }
-        (tmp / "index.html").write_text(page.html(f"disfit comparison: {names[0]} vs {names[1]}"))
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-        np.savez_compressed(tmp / "distances.npz", **arrays)
+        (page.folder / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+        np.savez_compressed(page.folder / "distances.npz", **arrays)
     log.info("comparison %s vs %s → %s", names[0], names[1], outdir / "index.html")
     return summary

@@ -131,7 +131,7 @@ def n3fit_runcard(
         "trvlseed": fit["trvlseed"],
         "nnseed": fit["nnseed"],
         "mcseed": fit["mcseed"],
-        "genrep": True,
+        "genrep": fit["genrep"],
         "resample_negative_pseudodata": fit["resample_negative_pseudodata"],
         "diagonal_basis": fit["diagonal_basis"],
         "diagonal_frac": fit["diagonal_frac"],

@@ -80,6 +80,8 @@ class FitInputs:
     q0: float
     # the x grids of the FK tables as n3fit's model inputs, for feature scaling
     feature_grids: tuple[np.ndarray, ...] = ()
+    # predictions of the t0 PDF through the FK tables (a closure test's law), if one is named
+    t0_predictions: np.ndarray | None = None
 
     @property
     def ndata(self) -> int:
@@ -220,12 +222,13 @@ def load_fit_inputs(
     central = np.concatenate([d.central for d in datasets])
     if covmat.shape != (len(central), len(central)):
         raise DisfitError(f"{covmat_path}: covariance does not match the data tables")
-    fit_covmat = covmat
+    fit_covmat, t0_predictions = covmat, None
     if t0 is not None:
         predictions = [
             dataset_predictions(tables[d.name], d.operation, t0)[d.entries - 1] for d in datasets
         ]
         fit_covmat = t0_covmat(datasets, predictions)
+        t0_predictions = np.concatenate(predictions)
 
     def constraint_sets(kind: str) -> tuple[ConstraintSet, ...]:
         sets = []
@@ -257,6 +260,7 @@ def load_fit_inputs(
         integrability=constraint_sets("integrability"),
         q0=float(next(iter(every)).q0),
         feature_grids=feature_grids,
+        t0_predictions=t0_predictions,
     )
 
 

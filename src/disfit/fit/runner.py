@@ -55,7 +55,12 @@ def fit_replicas(
     batch = list(replicas) * 2 if len(replicas) == 1 else list(replicas)
     diagonal_frac = float(fit["diagonal_frac"]) if fit["diagonal_basis"] else None
     setup = setup_replicas(
-        inputs, batch, seeds, bool(fit["resample_negative_pseudodata"]), diagonal_frac
+        inputs,
+        batch,
+        seeds,
+        bool(fit["resample_negative_pseudodata"]),
+        diagonal_frac,
+        bool(fit["genrep"]),
     )
     trainer = Trainer(inputs, setup, fit)
     prepared = time.perf_counter()
@@ -152,11 +157,22 @@ def fit_batch(
     outdir: Path,
     interactive: bool = False,
 ) -> list[dict[str, Any]]:
-    """`disfit fit`: read the inputs, fit `replicas` together with a progress bar (on a
-    terminal) or a log line every 500 epochs (in a log file, from which Snakemake's disfit
-    logger draws its bar), and write their folders."""
-    fit = config["fit"]
+    """`disfit fit`: read the inputs and fit `replicas` (run_batch)."""
     inputs = fit_inputs_from_config(config, data_dir, covmat, fktables, positivity, integrability)
+    return run_batch(config, inputs, replicas, outdir, interactive)
+
+
+def run_batch(
+    config: Mapping[str, Any],
+    inputs: FitInputs,
+    replicas: Sequence[int],
+    outdir: Path,
+    interactive: bool = False,
+) -> list[dict[str, Any]]:
+    """Fit `replicas` together with a progress bar (on a terminal) or a log line every 500
+    epochs (in a log file, from which Snakemake's disfit logger draws its bar), and write their
+    folders."""
+    fit = config["fit"]
     log.info("fit of %d points, replicas %s", inputs.ndata, list(replicas))
     label = f"replicas {replicas[0]}-{replicas[-1]}"
     if interactive:

@@ -25,7 +25,7 @@ def lhapdf_member_at_q0(folder: Path, q0: float) -> tuple[np.ndarray, np.ndarray
     dat = sorted(folder.glob("*_0000.dat"))
     if not dat:
         raise DisfitError(
-            f"{folder}: no <name>_0000.dat; fit.t0pdfset must be an LHAPDF set folder"
+            f"{folder}: no <name>_0000.dat; name an LHAPDF set folder or a disfit postfit folder"
         )
     first = read_member(dat[0])[0]
     node = np.flatnonzero(np.isclose(first.qgrid, q0, rtol=1e-4))
@@ -38,22 +38,22 @@ def lhapdf_member_at_q0(folder: Path, q0: float) -> tuple[np.ndarray, np.ndarray
     return first.xgrid, xf
 
 
-def t0_pdf(path: str | Path, q0: float) -> Callable[[np.ndarray], np.ndarray]:
+def t0_pdf(
+    path: str | Path, q0: float, key: str = "fit.t0pdfset"
+) -> Callable[[np.ndarray], np.ndarray]:
     """x → x·f (14, nx) in the FK evolution basis of the t0 PDF named by fit.t0pdfset: member 0
     of an LHAPDF set, or replica 0 of a disfit postfit folder (the mean of the replicas postfit
-    selected, as LHAPDF's member 0 of a fit)."""
+    selected, as LHAPDF's member 0 of a fit). `key` names the config entry in errors."""
     path = Path(path)
     if not path.is_dir():
-        raise DisfitError(
-            f"fit.t0pdfset: {path} is not a folder (an LHAPDF set or a postfit folder)"
-        )
+        raise DisfitError(f"{key}: {path} is not a folder (an LHAPDF set or a postfit folder)")
     folders = dict(replica_folders(path))
     if 0 in folders:  # a postfit folder: replica 0 is the mean of the selected replicas
         x, xf, _ = read_replica_grid(folders[0] / EVOLUTION_FILE)
         return _interpolator(x, xf)
     if folders:
         raise DisfitError(
-            f"fit.t0pdfset: {path} holds a fit's raw replicas, some of which postfit may reject;"
+            f"{key}: {path} holds a fit's raw replicas, some of which postfit may reject;"
             " name its postfit folder (results/<run>/postfit) or an LHAPDF set"
         )
     x, xf = lhapdf_member_at_q0(path, q0)

@@ -52,10 +52,12 @@ def setup_replicas(
     seeds: Mapping[str, int],
     resample: bool = False,
     diagonal_frac: float | None = None,
+    genrep: bool = True,
 ) -> ReplicaSetup:
     """Seeds, training masks and pseudo-data of `replicas` (numbered from 1). With
     `diagonal_frac` the split is n3fit's diagonal basis: that fraction of the eigenmodes of the
-    fitting covariance trains; otherwise each dataset's `frac` of its points."""
+    fitting covariance trains; otherwise each dataset's `frac` of its points. Without `genrep`
+    every replica fits the central data (n3fit's genrep: false)."""
     trmasks, data, nnseeds = [], [], []
     groups = sampling_groups(inputs, diagonal_frac is not None)  # Cholesky factors, once
     for k in replicas:
@@ -64,7 +66,10 @@ def setup_replicas(
             trmasks.append(training_masks(inputs, trvlseed))
         else:
             trmasks.append(diagonal_masks(inputs.ndata, trvlseed, diagonal_frac))
-        data.append(pseudodata(inputs, replica_seed(k, seeds["mcseed"]), resample, groups))
+        if genrep:
+            data.append(pseudodata(inputs, replica_seed(k, seeds["mcseed"]), resample, groups))
+        else:
+            data.append(inputs.central)
         nnseeds.append(replica_seed(k, seeds["nnseed"]))
     whitening = None
     if diagonal_frac is not None:

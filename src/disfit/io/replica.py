@@ -70,6 +70,13 @@ def write_history(folder: Path, history: list[dict[str, Any]], index: int) -> No
     write_parquet(folder / HISTORY_FILE, table, HISTORY_SCHEMA, 1, {"every": 100})
 
 
+def read_history(folder: str | Path) -> np.ndarray:
+    """(3, n): epoch, χ²_tr/N and χ²_vl/N every 100 epochs of a replica's training."""
+    columns = {"epoch": pa.int64(), "chi2_tr": pa.float64(), "chi2_vl": pa.float64()}
+    table, _ = read_parquet(Path(folder) / HISTORY_FILE, HISTORY_SCHEMA, 1, columns)
+    return np.array([table.column(c).to_numpy() for c in columns], dtype=float)
+
+
 def write_json(folder: Path, content: dict[str, Any]) -> None:
     with atomic_path(folder / JSON_FILE) as tmp:
         tmp.write_text(json.dumps(content, indent=2, sort_keys=False) + "\n")

@@ -4,10 +4,11 @@ files for `snakemake --report`."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ class Page:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.parts: list[str] = []
+        self.title = ""
 
     def section(self, title: str, text: str = "") -> None:
         anchor = title.lower().replace(" ", "-")
@@ -107,11 +109,23 @@ class Page:
         )
 
 
+@contextlib.contextmanager
+def report_page(outdir: str | Path, title: str) -> Iterator[Page]:
+    """A Page written to outdir/index.html with its figures/ when the block ends, atomically:
+    the folder is complete or absent."""
+    with atomic_dir(outdir) as tmp:
+        (tmp / "figures").mkdir()
+        page = Page(tmp)
+        page.title = title
+        yield page
+        (tmp / "index.html").write_text(page.html(page.title))
+
+
 def _mean_sd(values: np.ndarray) -> str:
     return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
 
 
-def _timings(benchmarks: Path | None) -> list[list[Any]]:
+def timings(benchmarks: Path | None) -> list[list[Any]]:
     rows = []
     for path in sorted(benchmarks.rglob("*.tsv")) if benchmarks and benchmarks.is_dir() else []:
         try:
@@ -169,9 +183,7 @@ def make_report(
 
     title = f"disfit report: {config.get('run_name', '')}"
     t0 = config["fit"].get("t0pdfset")
-    with atomic_dir(outdir) as tmp:
-        (tmp / "figures").mkdir()
-        page = Page(tmp)
+    with report_page(outdir, title) as page:
         erf_tr = np.array([c["erf_tr"] for c in contents])
         erf_vl = np.array([c["erf_vl"] for c in contents])
         page.section(
@@ -303,8 +315,7 @@ def make_report(
             )
         page.section("Postfit vetoes", _veto_table(veto))
         page.section("Provenance", _provenance(config, contents, benchmarks))
-        (tmp / "index.html").write_text(page.html(title))
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+        (page.folder / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     log.info(
         "report → %s (%d figures)",
         outdir / "index.html",
@@ -379,10 +390,10 @@ def _provenance(
     text += "<h3>Seeds (first 10 selected replicas)</h3>" + html_table(
         ["fit replica", *contents[0].get("seeds", {}).keys()], seeds
     )
-    timings = _timings(Path(benchmarks) if benchmarks else None)
-    if timings:
+    jobs = timings(Path(benchmarks) if benchmarks else None)
+    if jobs:
         text += "<h3>Timings (Snakemake benchmarks)</h3>" + html_table(
-            ["job", "wall time [s]", "max RSS [MB]"], timings
+            ["job", "wall time [s]", "max RSS [MB]"], jobs
         )
     text += (
         "<h3>Configuration</h3><pre>"

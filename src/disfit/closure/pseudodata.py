@@ -1,0 +1,73 @@
+"""The data of a closure test: the law's predictions (level 0), shifted once per fit by the
+experimental covariance (level 1, validphys' make_level1_data), and each closure fit's config."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from disfit.data.covmat import sqrt_covmat
+from disfit.errors import DisfitError
+from disfit.fit.inputs import FitInputs
+
+SEEDS = ("trvlseed", "nnseed", "mcseed")
+
+
+def closure_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config every closure fit shares: the law is the t0 PDF (NNPDF's recommendation, and
+    validphys' multiclosure checks it), replicas fit Monte Carlo noise only at level 2."""
+    closure = config.get("closure")
+    if closure is None:
+        raise DisfitError("no closure section in the config; add closure.fakepdf (docs/closure.md)")
+    out = copy.deepcopy(dict(config))
+    out["fit"]["t0pdfset"] = closure["fakepdf"]
+    out["fit"]["genrep"] = closure["level"] == 2
+    return out
+
+
+def fit_config(config: Mapping[str, Any], fit: int) -> dict[str, Any]:
+    """The config of closure fit `fit` (from 1): closure_config with the fit section's seeds
+    moved by fit - 1, so that the fits are independent and fit 1 uses the config's seeds."""
+    if not 1 <= fit <= config["closure"]["fits"]:
+        raise DisfitError(f"closure fit {fit}: closure.fits is {config['closure']['fits']}")
+    out = closure_config(config)
+    for key in SEEDS:
+        out["fit"][key] = int(config["fit"][key]) + fit - 1
+    return out
+
+
+def filterseed(config: Mapping[str, Any], fit: int) -> int:
+    """The level-1 seed of closure fit `fit` (from 1)."""
+    return int(config["closure"]["filterseed"]) + fit - 1
+
+
+def level1_shift(inputs: FitInputs, seed: int) -> np.ndarray:
+    """η ~ N(0, C) as validphys' filter_closure_data_by_experiment draws it: per experiment a
+    generator seeded by the filterseed alone, L z with L validphys' sqrt_covmat of the
+    experiment's covariance with MULT systematics taken relative to the law (the fitting
+    covariance of a closure fit, whose t0 PDF is the law); no positivity redraw."""
+    if inputs.t0_predictions is None:
+        raise DisfitError("a closure test needs the law as t0 PDF (closure.fakepdf)")
+    shift = np.empty(inputs.ndata)
+    for _, members in inputs.experiments():
+        rows = np.concatenate([np.arange(d.rows.start, d.rows.stop) for d in members])
+        rng = np.random.default_rng(seed=seed)
+        lower = sqrt_covmat(inputs.fit_covmat[np.ix_(rows, rows)])
+        shift[rows] = lower @ rng.normal(size=len(rows))
+    return shift
+
+
+def closure_data(inputs: FitInputs, config: Mapping[str, Any]) -> np.ndarray:
+    """(fits, ndata): the central data of each closure fit, the law's predictions plus, from
+    level 1, the fit's own level-1 shift."""
+    law = inputs.t0_predictions
+    if law is None:
+        raise DisfitError("a closure test needs the law as t0 PDF (closure.fakepdf)")
+    closure = config["closure"]
+    fits = range(1, closure["fits"] + 1)
+    if closure["level"] == 0:
+        return np.tile(law, (len(fits), 1))
+    return np.array([law + level1_shift(inputs, filterseed(config, fit)) for fit in fits])
