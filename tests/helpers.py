@@ -192,3 +192,15 @@ def node_operator(path: Path) -> np.ndarray:
     compute_eko(theory_card(theory), [(EKO_NODE["q2"], EKO_NODE["nf"])], xgrid(theory), path)
     _, (operator,), _ = load_operators(path)
     return operator
+
+
+def job_counts(stdout: str) -> dict[str, int]:
+    """Snakemake's "Job stats" table of a dry run."""
+    lines = stdout.split("Job stats:")[1].splitlines()[3:]
+    counts = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts

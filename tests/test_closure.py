@@ -65,16 +65,15 @@ def test_level1_data_equal_validphys():
         level1 = ref["law"] + level1_shift(inputs, seed)
         np.testing.assert_allclose(level1, ref[f"level1/{seed}"], rtol=1e-10)
     config = {
-        "closure": {"fakepdf": "law", "level": 2, "filterseed": 0, "fits": 3},
+        "closure": {"fakepdf": "law", "level": 2, "filterseed": 0},
         "fit": {"trvlseed": 5, "nnseed": 6, "mcseed": 7, "t0pdfset": None},
     }
-    data = closure_data(inputs, config)
     # fit l shifts with filterseed + l - 1; the same config gives the same bits
-    np.testing.assert_allclose(data[1], ref["level1/1"], rtol=1e-10)
-    np.testing.assert_array_equal(data, closure_data(inputs, config))
-    assert not np.allclose(data[0], data[2])
+    np.testing.assert_allclose(closure_data(inputs, config, 2), ref["level1/1"], rtol=1e-10)
+    np.testing.assert_array_equal(closure_data(inputs, config, 3), closure_data(inputs, config, 3))
+    assert not np.allclose(closure_data(inputs, config, 1), closure_data(inputs, config, 3))
     config["closure"]["level"] = 0
-    np.testing.assert_array_equal(closure_data(inputs, config), np.tile(ref["law"], (3, 1)))
+    np.testing.assert_array_equal(closure_data(inputs, config, 2), ref["law"])
 
 
 def test_closure_fit_config():
@@ -90,8 +89,8 @@ def test_closure_fit_config():
     assert fit_config(config, 1)["fit"]["genrep"] is True
     from disfit.errors import DisfitError
 
-    with pytest.raises(DisfitError, match="closure.fits is 4"):
-        fit_config(config, 5)
+    with pytest.raises(DisfitError, match="numbered from 1"):
+        fit_config(config, 0)
 
 
 def test_estimators_equal_validphys():
@@ -146,11 +145,11 @@ def test_closure_data_file_checks(tmp_path):
 
     path = tmp_path / "data.parquet"
     law = np.arange(1.0, 4.0)
-    write_closure_data(path, ["A", "A", "B"], law, np.stack([law, law + 1]), {"level": 1})
+    write_closure_data(path, ["A", "A", "B"], law, law + 1, {"level": 1, "fit": 2})
     got_law, data, meta = read_closure_data(path, ["A", "A", "B"])
     np.testing.assert_array_equal(got_law, law)
-    np.testing.assert_array_equal(data[1], law + 1)
-    assert meta["fits"] == 2 and meta["level"] == 1
+    np.testing.assert_array_equal(data, law + 1)
+    assert meta["fit"] == 2 and meta["level"] == 1
     with pytest.raises(DisfitError, match="not the fit's datasets"):
         read_closure_data(path, ["A", "B", "B"])
     with pytest.raises(DisfitError, match="not a readable Parquet"):
@@ -162,7 +161,7 @@ def test_closure_data_file_checks(tmp_path):
 def test_closure_target_on_the_tiny_run(workdir, tiny_run):
     """`snakemake closure` over the tiny run's data: two level-2 closure fits of two replicas,
     each fitting its own level-1 data with its own seeds; the estimators and the report."""
-    from helpers import snakemake
+    from helpers import job_counts, snakemake
 
     from disfit.closure.analysis import point_names
     from disfit.closure.pseudodata import closure_config
@@ -196,10 +195,11 @@ def test_closure_target_on_the_tiny_run(workdir, tiny_run):
         results / "theory" / "positivity",
         results / "theory" / "integrability",
     )
-    law, data, _ = read_closure_data(results / "closure" / "data.parquet", point_names(inputs))
-    np.testing.assert_allclose(law, inputs.t0_predictions, rtol=1e-12)
     for fit in (1, 2):
-        np.testing.assert_allclose(data[fit - 1], law + level1_shift(inputs, 3 + fit), rtol=1e-12)
+        path = results / "closure" / "data" / f"fit_{fit}.parquet"
+        law, data, _ = read_closure_data(path, point_names(inputs))
+        np.testing.assert_allclose(law, inputs.t0_predictions, rtol=1e-12)
+        np.testing.assert_allclose(data, law + level1_shift(inputs, 3 + fit), rtol=1e-12)
         content = json.loads(
             (results / "closure" / f"fit_{fit}" / "replica_1" / "replica.json").read_text()
         )
@@ -207,6 +207,19 @@ def test_closure_target_on_the_tiny_run(workdir, tiny_run):
     summary = json.loads((results / "closure" / "estimators.json").read_text())["summary"]
     assert summary["fits"] == 2 and summary["replicas_per_fit"] == 2
     assert np.isfinite([summary[k] for k in ("R_bv", "xi_1sigma", "phi", "delta_chi2")]).all()
+    # the bootstrap reruns the report only; one more fit adds its jobs and reruns the report
+    overlay.write_text(overlay.read_text().replace("bootstrap_samples: 5", "bootstrap_samples: 6"))
+    dry = snakemake(workdir, "-n", "closure", "--configfile", "config/test.yaml", str(overlay))
+    assert job_counts(dry.stdout) == {"closure": 1}, dry.stdout[-2000:]
+    overlay.write_text(overlay.read_text().replace("fits: 2", "fits: 3"))
+    dry = snakemake(workdir, "-n", "closure", "--configfile", "config/test.yaml", str(overlay))
+    assert job_counts(dry.stdout) == {
+        "closure_data_3": 1,
+        "closure_fit_3_1_1": 1,
+        "closure_fit_3_2_2": 1,
+        "closure_postfit_3": 1,
+        "closure": 1,
+    }, dry.stdout[-2000:]
     html = (results / "closure" / "report" / "index.html").read_text()
     assert html.count("<img") == 5
     assert len(list((results / "closure" / "report" / "figures").glob("*.png"))) == 5

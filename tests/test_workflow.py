@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import snakemake
+from helpers import job_counts, snakemake
 
 from disfit.constraints import POSITIVITY_STRUCTURE_FUNCTIONS
 from disfit.data.commondata import load_dataset
@@ -99,27 +99,15 @@ def test_reruns_follow_what_changed(workdir, tiny_run):
     fit.write_text("fit: {replicas: 2, replicas_per_job: 1, epochs: 1500, threshold_chi2: 10.0}\n")
     dry = snakemake(workdir, "-n", "--configfile", "config/test.yaml", str(fit))
     assert dry.returncode == 0, dry.stderr
-    jobs = _job_counts(dry.stdout)
+    jobs = job_counts(dry.stdout)
     assert jobs.keys() == {"fit_1_1", "fit_2_2", "postfit", "lhapdf", "report", "all"}, jobs
     theory = workdir / "config" / "theory-change.yaml"
     theory.write_text("theory: {order: NLO}\n")
     dry = snakemake(workdir, "-n", "--configfile", "config/test.yaml", str(theory))
     assert dry.returncode == 0, dry.stderr
-    jobs = _job_counts(dry.stdout)
+    jobs = job_counts(dry.stdout)
     assert {"theory_coefficients", "theory_eko", "fit_1_1", "postfit"} <= jobs.keys(), jobs
     assert "data_commondata" not in jobs
-
-
-def _job_counts(stdout: str) -> dict[str, int]:
-    """Snakemake's "Job stats" table of a dry run."""
-    lines = stdout.split("Job stats:")[1].splitlines()[3:]
-    counts = {}
-    for line in lines:
-        parts = line.split()
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        counts[parts[0]] = int(parts[1])
-    return counts
 
 
 def test_kill_9_during_a_fit_then_resume(workdir, tiny_run):

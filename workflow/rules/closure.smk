@@ -10,25 +10,33 @@ if "closure" in config:
         for first in range(1, CLOSURE["replicas"] + 1, FIT["replicas_per_job"])
     ]
 
-    rule closure_data:
-        input:
-            **fit_inputs(),
-        output:
-            f"{CLOSURE_DIR}/data.parquet",
-        log:
-            f"{CLOSURE_DIR}/logs/data.log",
-        benchmark:
-            f"{CLOSURE_DIR}/benchmarks/data.tsv"
-        conda:
-            "../../envs/disfit.yaml"
-        params:
-            config=config_json("fit", "datasets", "theory", "closure"),
-            inputs=fit_arguments(),
-        shell:
-            "disfit closure data --config-json {params.config:q} {params.inputs}"
-            " --out {output} > {log} 2>&1"
+    # each closure fit's data (law, level-1 shift), a file per fit
+    CLOSURE_DATA = f"{CLOSURE_DIR}/data/fit_{{fit}}.parquet"
 
     for fit in range(1, CLOSURE["fits"] + 1):
+
+        rule:
+            name:
+                f"closure_data_{fit}"
+            input:
+                **fit_inputs(),
+            output:
+                CLOSURE_DATA.format(fit=fit),
+            log:
+                f"{CLOSURE_DIR}/logs/data/fit_{fit}.log",
+            benchmark:
+                f"{CLOSURE_DIR}/benchmarks/data/fit_{fit}.tsv"
+            conda:
+                "../../envs/disfit.yaml"
+            params:
+                # the data depend on the law, level and filterseed, not on the fit's settings
+                config=config_json("datasets", "theory", "closure"),
+                inputs=fit_arguments(),
+                fit=fit,
+            shell:
+                "disfit closure data --config-json {params.config:q} {params.inputs}"
+                " --fit {params.fit} --out {output} > {log} 2>&1"
+
         for first, last in CLOSURE_BATCHES:
 
             rule:
@@ -36,7 +44,7 @@ if "closure" in config:
                     f"closure_fit_{fit}_{first}_{last}"
                 input:
                     **fit_inputs(),
-                    closure=rules.closure_data.output[0],
+                    closure=CLOSURE_DATA.format(fit=fit),
                 output:
                     [
                         directory(f"{CLOSURE_DIR}/fit_{fit}/replica_{k}")
@@ -86,7 +94,7 @@ if "closure" in config:
     rule closure:
         input:
             **fit_inputs(),
-            closure=rules.closure_data.output[0],
+            closure=expand(CLOSURE_DATA, fit=range(1, CLOSURE["fits"] + 1)),
             postfit=expand(f"{CLOSURE_DIR}/postfit_{{fit}}", fit=range(1, CLOSURE["fits"] + 1)),
             fits=expand(
                 f"{CLOSURE_DIR}/fit_{{fit}}/replica_{{k}}",
@@ -109,7 +117,7 @@ if "closure" in config:
         conda:
             "../../envs/disfit.yaml"
         params:
-            config=config_json("fit", "datasets", "theory", "closure"),
+            config=config_json("fit", "datasets", "theory", "closure", closure_report=True),
             inputs=fit_arguments(),
             benchmarks=f"{CLOSURE_DIR}/benchmarks",
             fit_dirs=expand(f"{CLOSURE_DIR}/fit_{{fit}}", fit=range(1, CLOSURE["fits"] + 1)),

@@ -23,15 +23,23 @@ DATASETS = {d["dataset"]: d for d in config["datasets"]}
 SOURCE = config["fktables"]["source"]
 # theory keys that plan the jobs but change no table: a change reruns nothing
 PLANNING_KEYS = ("regenerate", "eko_parts", "points_per_job")
+# closure keys that only the estimators read or that say which fits exist: a change reruns the
+# closure report (or adds fits), not the closure fits there are
+CLOSURE_REPORT_KEYS = ("fits", "replicas", "bootstrap_samples", "bootstrap_seed", "pdf_points")
 
 
-def config_json(*sections, datasets=None):
+def config_json(*sections, datasets=None, closure_report=False):
     """The config sections a job reads, as the JSON its `disfit` call validates (a job's
     params: changing what it reads reruns it, nothing else does). `datasets` narrows the
-    datasets section to those names."""
+    datasets section to those names; the closure section keeps CLOSURE_REPORT_KEYS only for
+    the closure report."""
     part = {key: config[key] for key in sections}
     if "theory" in part:
         part["theory"] = {k: v for k, v in part["theory"].items() if k not in PLANNING_KEYS}
+    if "closure" in part and not closure_report:
+        part["closure"] = {
+            k: v for k, v in part["closure"].items() if k not in CLOSURE_REPORT_KEYS
+        }
     if datasets is not None:
         part["datasets"] = [DATASETS[name] for name in datasets]
     return json.dumps(part)

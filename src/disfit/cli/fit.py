@@ -48,7 +48,7 @@ def add_parsers(stages) -> None:
     )
     p.add_argument("--outdir", required=True, type=Path, help="replica_<k>/ folders go here")
     p.add_argument(
-        "--closure", type=Path, default=None, help="fit a closure fit's data: the closure data file"
+        "--closure", type=Path, default=None, help="fit a closure fit's data: its closure data file"
     )
     p.add_argument("--closure-fit", type=int, default=1, help="which closure fit (from 1)")
     p.set_defaults(func=_fit)

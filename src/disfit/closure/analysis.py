@@ -29,45 +29,45 @@ def point_names(inputs: FitInputs) -> list[str]:
     return [d.name for d in inputs.datasets for _ in range(d.ndata)]
 
 
-def write_data(config: Mapping[str, Any], fit_inputs: Sequence[Any], out: Path) -> np.ndarray:
-    """`disfit closure data`: the law's predictions and every closure fit's data to `out`."""
+def write_data(
+    config: Mapping[str, Any], fit_inputs: Sequence[Any], fit: int, out: Path
+) -> np.ndarray:
+    """`disfit closure data`: the law's predictions and closure fit `fit`'s data to `out`."""
     config = closure_config(config)
     inputs = fit_inputs_from_config(config, *fit_inputs)
-    data = closure_data(inputs, config)
+    data = closure_data(inputs, config, fit)
     closure = config["closure"]
     meta = {
         "fakepdf": closure["fakepdf"],
         "level": closure["level"],
-        "filterseeds": [filterseed(config, fit) for fit in range(1, closure["fits"] + 1)],
+        "fit": fit,
+        "filterseed": filterseed(config, fit),
     }
     write_closure_data(out, point_names(inputs), inputs.t0_predictions, data, meta)
     shift = (data - inputs.t0_predictions) ** 2 / np.diag(inputs.fit_covmat)
-    log.info(
-        "closure data of %d fits, level %d: <η²/σ²> = %.3f",
-        *data.shape[:1],
-        closure["level"],
-        shift.mean(),
-    )
+    log.info("closure fit %d, level %d: <η²/σ²> = %.3f", fit, closure["level"], shift.mean())
     return data
 
 
 def closure_inputs(
     config: Mapping[str, Any], fit_inputs: Sequence[Any], data_file: Path, fit: int
 ) -> FitInputs:
-    """The inputs of closure fit `fit` (from 1): its central data from the closure data file,
+    """The inputs of closure fit `fit` (from 1): its central data from its closure data file,
     the law's covariance (MULT relative to the law) for sampling, fitting and χ²."""
     import dataclasses
 
     inputs = fit_inputs_from_config(config, *fit_inputs)
     law, data, meta = read_closure_data(data_file, point_names(inputs))
-    if not 1 <= fit <= len(data):
-        raise DisfitError(f"{data_file}: holds {len(data)} closure fits, not fit {fit}")
+    if meta.get("fit") != fit:
+        raise DisfitError(
+            f"{data_file}: holds the data of closure fit {meta.get('fit')}, not {fit}"
+        )
     if not np.allclose(law, inputs.t0_predictions, rtol=1e-10, atol=0):
         raise DisfitError(
             f"{data_file}: made from another law than closure.fakepdf {meta.get('fakepdf')}; "
             "rerun `snakemake closure`"
         )
-    return dataclasses.replace(inputs, central=data[fit - 1], covmat=inputs.fit_covmat)
+    return dataclasses.replace(inputs, central=data, covmat=inputs.fit_covmat)
 
 
 def fit_closure_batch(
@@ -152,7 +152,7 @@ def _summary(e: est.Estimators) -> dict[str, Any]:
 def closure_estimators(
     config: Mapping[str, Any],
     fit_inputs: Sequence[Any],
-    data_file: Path,
+    data_files: Sequence[Path],
     postfit_dirs: Sequence[Path],
     fit_dirs: Sequence[Path] = (),
 ) -> dict[str, Any]:
@@ -161,9 +161,15 @@ def closure_estimators(
     config = closure_config(config)
     closure = config["closure"]
     inputs = fit_inputs_from_config(config, *fit_inputs)
-    law, data, _ = read_closure_data(data_file, point_names(inputs))
-    if len(postfit_dirs) != len(data):
-        raise DisfitError(f"{data_file}: {len(data)} closure fits, {len(postfit_dirs)} given")
+    if len(postfit_dirs) != len(data_files):
+        raise DisfitError(
+            f"{len(data_files)} closure data files but {len(postfit_dirs)} postfit folders"
+        )
+    files = [read_closure_data(f, point_names(inputs)) for f in data_files]
+    law = files[0][0]
+    if any(not np.array_equal(f[0], law) for f in files):
+        raise DisfitError("closure data files made from different laws; rerun `snakemake closure`")
+    data = np.stack([f[1] for f in files])
     loaded = [postfit_predictions(inputs, Path(p)) for p in postfit_dirs]
     nrep = min(len(p) for p, _, _ in loaded)  # as validphys: the fewest replicas of any fit
     replicas = np.stack([p[:nrep] for p, _, _ in loaded])  # (fits, R, ndata)

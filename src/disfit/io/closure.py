@@ -1,5 +1,5 @@
-"""A closure test's data as Parquet: one row per data point (its dataset and position among the
-dataset's kept points), the law's prediction and each closure fit's central datum
+"""A closure fit's data as Parquet: one row per data point (its dataset and position among the
+dataset's kept points), the law's prediction and the central datum the closure fit fits
 (docs/formats.md)."""
 
 from __future__ import annotations
@@ -25,41 +25,40 @@ def write_closure_data(
     data: np.ndarray,
     meta: Mapping[str, Any],
 ) -> None:
-    """`names` (dataset of each point), `law` (ndata,) and `data` (fits, ndata)."""
+    """`names` (dataset of each point), `law` and `data` (ndata,)."""
     names = list(names)
     points = np.zeros(len(names), dtype=np.int64)
     for i in range(1, len(names)):
         points[i] = points[i - 1] + 1 if names[i] == names[i - 1] else 0
-    fits = data.shape[0]
     table = pa.table(
         {
             "dataset": pa.array(names, pa.string()),
             "point": pa.array(points, pa.int64()),
             "law": pa.array(law, pa.float64()),
-            "data": pa.FixedSizeListArray.from_arrays(pa.array(data.T.ravel(), pa.float64()), fits),
+            "data": pa.array(data, pa.float64()),
         }
     )
-    write_parquet(path, table, SCHEMA, SCHEMA_VERSION, {**meta, "fits": fits})
+    write_parquet(path, table, SCHEMA, SCHEMA_VERSION, dict(meta))
 
 
 def read_closure_data(
     path: str | Path, names: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """(law (ndata,), data (fits, ndata), header) of a closure data file, checked to hold the
-    points `names` (the dataset of each point of the fit) in that order."""
-    columns = {"dataset": pa.string(), "point": pa.int64(), "law": pa.float64()}
+    """(law, data, header) of a closure fit's data file, checked to hold the points `names`
+    (the dataset of each point of the fit) in that order."""
+    columns = {
+        "dataset": pa.string(),
+        "point": pa.int64(),
+        "law": pa.float64(),
+        "data": pa.float64(),
+    }
     table, meta = read_parquet(path, SCHEMA, SCHEMA_VERSION, columns)
     if table.column("dataset").to_pylist() != list(names):
         raise DisfitError(
             f"{path}: its points are not the fit's datasets and cuts; rerun `snakemake closure` "
             "so that the closure data are remade"
         )
-    fits = int(meta.get("fits", 0))
-    values = table.column("data").combine_chunks().flatten().to_numpy()
-    if fits < 1 or values.size != fits * table.num_rows:
-        raise DisfitError(f"{path}: column 'data' does not hold {fits} fits per point")
-    data = values.reshape(table.num_rows, fits).T
-    law = table.column("law").to_numpy()
+    law, data = table.column("law").to_numpy(), table.column("data").to_numpy()
     if not (np.all(np.isfinite(data)) and np.all(np.isfinite(law))):
         raise DisfitError(f"{path}: NaN or infinite closure data; delete it and rerun")
     return law, data, meta

@@ -236,7 +236,7 @@ def make_closure_report(
 def closure_report(
     config: Mapping[str, Any],
     fit_inputs: Sequence[Any],
-    data_file: Path,
+    data_files: Sequence[Path],
     postfit_dirs: Sequence[Path],
     estimators: Path,
     outdir: Path,
@@ -245,7 +245,7 @@ def closure_report(
 ) -> dict[str, Any]:
     """`disfit closure report`: the estimators to `estimators` (JSON), the report to `outdir`;
     returns the summary."""
-    result = closure_estimators(config, fit_inputs, data_file, postfit_dirs, fit_dirs)
+    result = closure_estimators(config, fit_inputs, data_files, postfit_dirs, fit_dirs)
     write_estimators(result, estimators)
     make_closure_report(result, outdir, benchmarks)
     s = result["summary"]
