@@ -15,19 +15,13 @@ the data's): validphys' own `make_level1_data`, called per experiment as
 from pathlib import Path
 
 import numpy as np
+from make_validphys_replicas import SELECTION, common  # the same four datasets
 from validphys.api import API
 from validphys.core import DataGroupSpec
 from validphys.pseudodata import make_level1_data
 from validphys.results import data_index
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "validphys_level1.npz"
-SELECTION = [
-    {"dataset": "NMC_NC_NOTFIXED_EM-F2", "variant": "legacy_dw"},
-    {"dataset": "NMC_NC_NOTFIXED_P_EM-SIGMARED", "variant": "legacy"},
-    {"dataset": "SLAC_NC_NOTFIXED_D_EM-F2", "variant": "legacy_dw"},
-    {"dataset": "HERA_NC_318GEV_EAVG_CHARM-SIGMARED", "variant": "legacy"},
-]
-common = dict(theoryid=40_000_000, use_cuts="internal")
 
 
 def law_of(values: np.ndarray, offset: int) -> np.ndarray:

@@ -48,34 +48,39 @@ def group_data(inputs: list[dict]):
     return cds, central, covmat
 
 
-groups = API.group_dataset_inputs_by_experiment(dataset_inputs=SELECTION, **common)
-arrays: dict[str, np.ndarray] = {"names": np.array([d["dataset"] for d in SELECTION])}
-arrays["groups"] = np.array([g["group_name"] for g in groups])
-for replica in (1, 2, 3):
-    trvl = replica_trvlseed(replica, TRVLSEED)
-    mc = replica_mcseed(replica, MCSEED, True)
-    masks, data = {}, {}
-    for group in groups:
-        inputs = [
-            {"dataset": d.name, "variant": d.variant, "frac": 0.75} for d in group["data_input"]
-        ]
-        spec = API.data(dataset_inputs=inputs, **common)
-        named = DataGroupSpec(group["group_name"], spec.datasets, dsinputs=spec.dsinputs)
-        for d, m in zip(inputs, standard_masks(named, trvl).tr_masks, strict=True):
-            masks[d["dataset"]] = m
-        cds, central, covmat = group_data(inputs)
-        values = make_replica(central, group_replica_mcseed(mc, cds), covmat)
-        offset = 0
-        for d, cd in zip(inputs, cds, strict=True):
-            data[d["dataset"]] = values[offset : offset + cd.ndata]
-            offset += cd.ndata
-    order = [d["dataset"] for d in SELECTION]
-    arrays[f"trmask/{replica}"] = np.concatenate([masks[n] for n in order])
-    arrays[f"pseudodata/{replica}"] = np.concatenate([data[n] for n in order])
-    cds, central, covmat = group_data(SELECTION)
-    arrays[f"pseudodata_all/{replica}"] = make_replica(
-        central, group_replica_mcseed(mc, cds), covmat
-    )
-    arrays["central"] = central
-np.savez(OUT, **arrays)
-print(f"wrote {OUT}: groups {list(arrays['groups'])}")
+def main() -> None:
+    groups = API.group_dataset_inputs_by_experiment(dataset_inputs=SELECTION, **common)
+    arrays: dict[str, np.ndarray] = {"names": np.array([d["dataset"] for d in SELECTION])}
+    arrays["groups"] = np.array([g["group_name"] for g in groups])
+    for replica in (1, 2, 3):
+        trvl = replica_trvlseed(replica, TRVLSEED)
+        mc = replica_mcseed(replica, MCSEED, True)
+        masks, data = {}, {}
+        for group in groups:
+            inputs = [
+                {"dataset": d.name, "variant": d.variant, "frac": 0.75} for d in group["data_input"]
+            ]
+            spec = API.data(dataset_inputs=inputs, **common)
+            named = DataGroupSpec(group["group_name"], spec.datasets, dsinputs=spec.dsinputs)
+            for d, m in zip(inputs, standard_masks(named, trvl).tr_masks, strict=True):
+                masks[d["dataset"]] = m
+            cds, central, covmat = group_data(inputs)
+            values = make_replica(central, group_replica_mcseed(mc, cds), covmat)
+            offset = 0
+            for d, cd in zip(inputs, cds, strict=True):
+                data[d["dataset"]] = values[offset : offset + cd.ndata]
+                offset += cd.ndata
+        order = [d["dataset"] for d in SELECTION]
+        arrays[f"trmask/{replica}"] = np.concatenate([masks[n] for n in order])
+        arrays[f"pseudodata/{replica}"] = np.concatenate([data[n] for n in order])
+        cds, central, covmat = group_data(SELECTION)
+        arrays[f"pseudodata_all/{replica}"] = make_replica(
+            central, group_replica_mcseed(mc, cds), covmat
+        )
+        arrays["central"] = central
+    np.savez(OUT, **arrays)
+    print(f"wrote {OUT}: groups {list(arrays['groups'])}")
+
+
+if __name__ == "__main__":
+    main()
