@@ -852,29 +852,15 @@ def markdown(summary: dict, pseudodata: bool = True) -> str:
             cells.append(f"{v.mean():.4g} ± {v.std(ddof=1):.3g}")
         lines.append(f"| {key} | " + " | ".join(cells) + " |")
     t = summary["timing"]
-    lines.append(
-        "| POS_PASS | "
-        + " | ".join(f"{summary['pos_state'][c].count('POS_PASS')}" for c in codes)
-        + " |"
-    )
-    lines.append(
-        "| ms per replica-epoch | "
-        + " | ".join(f"{t[c]['ms_per_replica_epoch']:.2f}" for c in codes)
-        + " |"
-    )
-    lines.append(
-        "| epochs trained (last stop) | " + " | ".join(f"{t[c]['epochs']}" for c in codes) + " |"
-    )
-    lines.append(
-        "| setup s / training s | "
-        + " | ".join(f"{t[c]['setup_s']:.0f} / {t[c]['training_s']:.0f}" for c in codes)
-        + " |"
-    )
-    lines.append(
-        "| command wall s | "
-        + " | ".join(f"{t[c].get('command_wall_s', float('nan')):.0f}" for c in codes)
-        + " |"
-    )
+
+    def row(label: str, cell) -> None:
+        lines.append(f"| {label} | " + " | ".join(cell(c) for c in codes) + " |")
+
+    row("POS_PASS", lambda c: f"{summary['pos_state'][c].count('POS_PASS')}")
+    row("ms per replica-epoch", lambda c: f"{t[c]['ms_per_replica_epoch']:.2f}")
+    row("epochs trained (last stop)", lambda c: f"{t[c]['epochs']}")
+    row("setup s / training s", lambda c: f"{t[c]['setup_s']:.0f} / {t[c]['training_s']:.0f}")
+    row("command wall s", lambda c: f"{t[c].get('command_wall_s', float('nan')):.0f}")
     for code in codes[1:]:
         lines += [
             "",

@@ -3,6 +3,7 @@ its estimators over the postfit replicas of every closure fit."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from disfit.basis import FIT_ROTATION, FK_BASIS
+from disfit.basis import FK_BASIS
 from disfit.closure import estimators as est
 from disfit.closure.pseudodata import closure_config, closure_data, filterseed, fit_config
 from disfit.errors import DisfitError
@@ -19,7 +20,7 @@ from disfit.fit.inputs import FitInputs, fit_inputs_from_config
 from disfit.fit.t0 import t0_pdf
 from disfit.io.closure import read_closure_data, write_closure_data
 from disfit.io.replica import EVOLUTION_FILE, read_history, read_replica_grid, replica_folders
-from disfit.lhapdf.operator import xf_on
+from disfit.lhapdf.operator import fitted_on, xf_on
 
 log = logging.getLogger("disfit")
 
@@ -54,8 +55,6 @@ def closure_inputs(
 ) -> FitInputs:
     """The inputs of closure fit `fit` (from 1): its central data from its closure data file,
     the law's covariance (MULT relative to the law) for sampling, fitting and χ²."""
-    import dataclasses
-
     inputs = fit_inputs_from_config(config, *fit_inputs)
     law, data, meta = read_closure_data(data_file, point_names(inputs))
     if meta.get("fit") != fit:
@@ -96,8 +95,7 @@ def postfit_predictions(
         raise DisfitError(f"{postfit_dir}: fewer than 2 selected replicas; run postfit first")
     x = read_replica_grid(folders[0] / EVOLUTION_FILE)[0]
     evolution = np.stack([read_replica_grid(f / EVOLUTION_FILE)[1] for f in folders])
-    fitted = np.einsum("kf,rfa->rka", np.linalg.pinv(FIT_ROTATION), evolution)
-    predictions = inputs.predictions(xf_on(inputs.xgrid, x, fitted))
+    predictions = inputs.predictions(fitted_on(inputs.xgrid, x, evolution))
     return predictions, evolution, x
 
 
@@ -189,10 +187,9 @@ def closure_estimators(
     law_pdf = t0_pdf(closure["fakepdf"], inputs.q0)(x)
     grids, law_grid = _pdf_grids(evolution, x, law_pdf, closure["pdf_points"])
     xi_flavour, xi_pdf = est.pdf_xi(grids, law_grid)
-    chi2_central = (
-        est.chi2(np.linalg.cholesky(covmat), (data - replicas.mean(axis=1)).T) / inputs.ndata
-    )
-    chi2_law = est.chi2(np.linalg.cholesky(covmat), (data - law[None]).T) / inputs.ndata
+    sqrtcov = np.linalg.cholesky(covmat)
+    chi2_central = est.chi2(sqrtcov, (data - replicas.mean(axis=1)).T) / inputs.ndata
+    chi2_law = est.chi2(sqrtcov, (data - law[None]).T) / inputs.ndata
     return {
         "summary": {
             "level": closure["level"],

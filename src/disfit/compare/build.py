@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from disfit.basis import FIT_ROTATION
 from disfit.compare import figures, stats
 from disfit.compare.exponents import ALPHA_X, BETA_X, effective_exponents, fit_flavours
 from disfit.compare.fits import Fit, labels, load_fit, replica_values
@@ -22,7 +21,7 @@ from disfit.errors import DisfitError
 from disfit.fit.inputs import FitInputs, fit_inputs_from_config
 from disfit.fit.metrics import arc_length_integral, dataset_chi2
 from disfit.io.replica import EVOLUTION_FILE, EXPORT_XGRID, read_replica_grid, replica_folders
-from disfit.lhapdf.operator import xf_on
+from disfit.lhapdf.operator import fitted_on
 from disfit.report.build import REPORT_Q, html_table, report_page
 
 log = logging.getLogger("disfit")
@@ -39,8 +38,7 @@ def _q0_grids(fit: Fit, postfit_dir: Path | None, q0: float) -> np.ndarray:
 
 
 def _chi2(inputs: FitInputs, evolution: np.ndarray) -> dict[str, np.ndarray]:
-    fitted = np.einsum("kf,rfa->rka", np.linalg.pinv(FIT_ROTATION), evolution)
-    xf_fit = xf_on(inputs.xgrid, EXPORT_XGRID, fitted)
+    xf_fit = fitted_on(inputs.xgrid, EXPORT_XGRID, evolution)
     predictions = inputs.predictions(xf_fit)
     _, exp = dataset_chi2(inputs, predictions, inputs.covmat)
     _, t0 = dataset_chi2(inputs, predictions)

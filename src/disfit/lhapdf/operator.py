@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from disfit.basis import EVOLUTION_ROTATION, NFL, eko_to_flavour
+from disfit.basis import EVOLUTION_ROTATION, FIT_ROTATION, NFL, eko_to_flavour
 from disfit.errors import DisfitError
 from disfit.floats import same_floats, same_targets
 from disfit.io.operator import EvolutionOperator, read_operator, write_operator
@@ -86,6 +86,13 @@ def interpolation(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 def xf_on(target: np.ndarray, source: np.ndarray, xf: np.ndarray) -> np.ndarray:
     """x·f (..., len(source)) moved onto the `target` x values."""
     return np.einsum("ts,...s->...t", interpolation(source, target), xf / source) * target
+
+
+def fitted_on(target: np.ndarray, source: np.ndarray, evolution: np.ndarray) -> np.ndarray:
+    """Replicas' x·f (R, 14, len(source)) in the FK evolution basis, as stored in replica
+    folders, moved to the fit's 8 flavours on the `target` x values: (R, 8, len(target)), what
+    FitInputs.predictions and the positivity tables act on."""
+    return xf_on(target, source, np.einsum("kf,rfa->rka", np.linalg.pinv(FIT_ROTATION), evolution))
 
 
 def operator_from_eko(paths: Sequence[Path], q0: float, evolution_id: str) -> EvolutionOperator:

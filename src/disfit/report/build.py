@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from disfit.basis import FIT_ROTATION, FLAVOUR_PIDS
+from disfit.basis import FLAVOUR_PIDS
 from disfit.errors import DisfitError
 from disfit.fit.inputs import fit_inputs_from_config
 from disfit.fit.metrics import dataset_chi2, momentum_integral
@@ -30,7 +30,7 @@ from disfit.io.replica import (
     read_replica_grid,
     replica_folders,
 )
-from disfit.lhapdf.operator import xf_on
+from disfit.lhapdf.operator import fitted_on
 from disfit.report import figures
 
 log = logging.getLogger("disfit")
@@ -160,8 +160,7 @@ def make_report(
     inputs = fit_inputs_from_config(
         config, data_dir, covmat, fktable_dirs, positivity_dir, integrability_dir
     )
-    fitted = np.einsum("kf,rfa->rka", np.linalg.pinv(FIT_ROTATION), evolution)
-    xf_fit = xf_on(inputs.xgrid, xgrid, fitted)  # (R+1, 8, nx) on the fit's x grid
+    xf_fit = fitted_on(inputs.xgrid, xgrid, evolution)  # (R+1, 8, nx) on the fit's x grid
     predictions = inputs.predictions(xf_fit)
     total, per = dataset_chi2(inputs, predictions)
     names = [d.name for d in inputs.datasets]
