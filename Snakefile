@@ -19,6 +19,7 @@ include: "workflow/rules/lhapdf.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/closure.smk"
+include: "workflow/rules/hyperopt.smk"
 
 
 rule all:

@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from disfit.basis import FK_BASIS, FLAVOUR_PIDS, evolution_basis
+from disfit.basis import FIT_ROTATION, FK_BASIS, FLAVOUR_PIDS, evolution_basis
 from disfit.cli import main
+from disfit.config import validate_config
+from disfit.fit.inputs import ConstraintSet, FitDataset, FitInputs, covariance_groups
 from disfit.io.datatable import DataSet
 from disfit.io.fktable import FKTable
 
@@ -204,3 +206,64 @@ def job_counts(stdout: str) -> dict[str, int]:
             break
         counts[parts[0]] = int(parts[1])
     return counts
+
+
+FIT_XGRID = np.geomspace(1e-5, 0.9, 25)
+
+
+def toy_fit_inputs(ratio_flavours=(0, 1, 2, 5), linear: bool = True) -> FitInputs:
+    """Fit inputs on FIT_XGRID: two DIS-like datasets (one a RATIO of two FK tables on
+    `ratio_flavours`) made from the toy PDF, a correlated systematic, one positivity and one
+    integrability set; without the linear one when `linear` is false."""
+    rng = np.random.default_rng(7)
+    fitted_toy = np.linalg.lstsq(FIT_ROTATION, toy_xf_evolution(FIT_XGRID), rcond=None)[0]
+
+    def table(n: int, flavours=(0, 1, 2, 5)) -> np.ndarray:  # positive weights, like F2 kernels
+        t = np.zeros((n, 8, len(FIT_XGRID)))
+        weights = np.array([0.3, 0.05, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1])[list(flavours)]
+        t[:, list(flavours)] = (
+            rng.uniform(0.1, 1.0, (n, len(flavours), len(FIT_XGRID))) * weights[:, None]
+        )
+        return t
+
+    a, num, den = table(30), table(12, ratio_flavours), table(12, ratio_flavours)
+    datasets = (  # one experiment, as validphys groups the per-dataset split
+        FitDataset("TOY_A", slice(0, 30), 0.75, "NULL", (a,), "", "TOY"),
+        FitDataset("TOY_RATIO", slice(30, 42), 0.75, "RATIO", (num, den), "", "TOY"),
+    )
+    if not linear:
+        datasets = (FitDataset("TOY_RATIO", slice(0, 12), 0.75, "RATIO", (num, den)),)
+    n = sum(d.ndata for d in datasets)
+    probe = FitInputs(FIT_XGRID, datasets, np.zeros(n), np.eye(n), np.eye(n), (), (), (), 1.65)
+    truth = probe.predictions(fitted_toy)
+    sigma = 0.02 * truth
+    cov = np.diag(sigma**2)
+    corr = 0.01 * truth[: datasets[0].ndata]
+    cov[: len(corr), : len(corr)] += np.outer(corr, corr)
+    pos = np.zeros((5, 8, len(FIT_XGRID)))
+    pos[np.arange(5), 1, np.arange(5) * 4] = 1.0  # x·g at five x points
+    integ = np.zeros((1, 8, len(FIT_XGRID)))
+    integ[0, 5, 0] = 1.0  # x·T3 at the smallest x
+    return FitInputs(
+        FIT_XGRID,
+        datasets,
+        truth,
+        cov,
+        cov,
+        covariance_groups(cov, [d.rows for d in datasets]),
+        (ConstraintSet("POS_G", pos, 1e6),),
+        (ConstraintSet("INTEG_T3", integ, 100.0),),
+        1.65,
+        (FIT_XGRID, FIT_XGRID, FIT_XGRID[:1]),  # data, positivity and integrability grids
+    )
+
+
+def toy_fit_config(epochs: int = 300) -> dict:
+    """A validated fit section with a small network that learns the toy inputs quickly."""
+    config = validate_config({"datasets": [{"dataset": "TOY_A"}], "fit": {"epochs": epochs}})
+    fit = config["fit"]
+    fit["nodes_per_layer"] = [10, 8]
+    fit["activation_per_layer"] = ["tanh", "linear"]
+    fit["optimizer"] = {"optimizer_name": "Adam", "learning_rate": 1e-2, "clipnorm": 1.0}
+    fit["threshold_chi2"] = 50.0
+    return fit

@@ -9,73 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import toy_xf_evolution
+from helpers import toy_fit_config, toy_fit_inputs
 from scipy import integrate
 
-from disfit.basis import FIT_ROTATION, FK_BASIS
+from disfit.basis import FK_BASIS
 from disfit.config import validate_config
-from disfit.fit.inputs import ConstraintSet, FitDataset, FitInputs, covariance_groups
+from disfit.fit.inputs import FitDataset, FitInputs
 from disfit.fit.replicas import replica_seed
 from disfit.io.replica import EVOLUTION_FILE, HISTORY_FILE, read_json, read_replica_grid
 
 XGRID = np.geomspace(1e-5, 0.9, 25)
-
-
-def _toy_inputs(ratio_flavours=(0, 1, 2, 5), linear: bool = True) -> FitInputs:
-    """Two DIS-like datasets (one a RATIO of two FK tables on `ratio_flavours`) made from the
-    toy PDF, a correlated systematic, one positivity and one integrability set; without the
-    linear one when `linear` is false."""
-    rng = np.random.default_rng(7)
-    fitted_toy = np.linalg.lstsq(FIT_ROTATION, toy_xf_evolution(XGRID), rcond=None)[0]
-
-    def table(n: int, flavours=(0, 1, 2, 5)) -> np.ndarray:  # positive weights, like F2 kernels
-        t = np.zeros((n, 8, len(XGRID)))
-        weights = np.array([0.3, 0.05, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1])[list(flavours)]
-        t[:, list(flavours)] = (
-            rng.uniform(0.1, 1.0, (n, len(flavours), len(XGRID))) * weights[:, None]
-        )
-        return t
-
-    a, num, den = table(30), table(12, ratio_flavours), table(12, ratio_flavours)
-    datasets = (  # one experiment, as validphys groups the per-dataset split
-        FitDataset("TOY_A", slice(0, 30), 0.75, "NULL", (a,), "", "TOY"),
-        FitDataset("TOY_RATIO", slice(30, 42), 0.75, "RATIO", (num, den), "", "TOY"),
-    )
-    if not linear:
-        datasets = (FitDataset("TOY_RATIO", slice(0, 12), 0.75, "RATIO", (num, den)),)
-    n = sum(d.ndata for d in datasets)
-    probe = FitInputs(XGRID, datasets, np.zeros(n), np.eye(n), np.eye(n), (), (), (), 1.65)
-    truth = probe.predictions(fitted_toy)
-    sigma = 0.02 * truth
-    cov = np.diag(sigma**2)
-    corr = 0.01 * truth[: datasets[0].ndata]
-    cov[: len(corr), : len(corr)] += np.outer(corr, corr)
-    pos = np.zeros((5, 8, len(XGRID)))
-    pos[np.arange(5), 1, np.arange(5) * 4] = 1.0  # x·g at five x points
-    integ = np.zeros((1, 8, len(XGRID)))
-    integ[0, 5, 0] = 1.0  # x·T3 at the smallest x
-    return FitInputs(
-        XGRID,
-        datasets,
-        truth,
-        cov,
-        cov,
-        covariance_groups(cov, [d.rows for d in datasets]),
-        (ConstraintSet("POS_G", pos, 1e6),),
-        (ConstraintSet("INTEG_T3", integ, 100.0),),
-        1.65,
-        (XGRID, XGRID, XGRID[:1]),  # data, positivity and integrability grids
-    )
-
-
-def _fit_config(epochs: int = 300) -> dict:
-    config = validate_config({"datasets": [{"dataset": "TOY_A"}], "fit": {"epochs": epochs}})
-    fit = config["fit"]
-    fit["nodes_per_layer"] = [10, 8]
-    fit["activation_per_layer"] = ["tanh", "linear"]
-    fit["optimizer"] = {"optimizer_name": "Adam", "learning_rate": 1e-2, "clipnorm": 1.0}
-    fit["threshold_chi2"] = 50.0
-    return fit
 
 
 def test_replica_seeds_are_validphys_draws():
@@ -185,7 +128,7 @@ def test_genrep_false_fits_the_central_data():
     central values, with the same split and seeds as with genrep."""
     from disfit.fit.train import setup_replicas
 
-    inputs = _toy_inputs((0, 1, 2, 5), True)
+    inputs = toy_fit_inputs((0, 1, 2, 5), True)
     seeds = {"trvlseed": 1, "nnseed": 2, "mcseed": 3}
     plain = setup_replicas(inputs, [1, 2], seeds, genrep=False)
     noisy = setup_replicas(inputs, [1, 2], seeds)
@@ -207,9 +150,9 @@ def test_compiled_chi2_equals_direct_inverse_covariance(ratio_flavours, linear):
     (both lost those columns before: wrong χ², or 0/0)."""
     from disfit.fit.train import Trainer, setup_replicas
 
-    inputs = _toy_inputs(ratio_flavours, linear)
+    inputs = toy_fit_inputs(ratio_flavours, linear)
     setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
-    trainer = Trainer(inputs, setup, _fit_config())
+    trainer = Trainer(inputs, setup, toy_fit_config())
     xf_flat = trainer.xf_flat()
     compiled = trainer.training(xf_flat).numpy()
     fitted = xf_flat.numpy().reshape(2, 8, -1)
@@ -261,7 +204,7 @@ def test_diagonal_basis_chi2_is_n3fits(frac):
 
     from disfit.fit.train import Trainer, setup_replicas
 
-    inputs = _toy_inputs()
+    inputs = toy_fit_inputs()
     # a generic correlation: the toy's is 1 on a 40-dimensional eigenspace, where eigh's basis
     # is arbitrary (there any rounding difference changes which directions a mask picks)
     rng = np.random.default_rng(5)
@@ -270,7 +213,7 @@ def test_diagonal_basis_chi2_is_n3fits(frac):
     cov = inputs.fit_covmat + mixing @ mixing.T
     inputs = dataclasses.replace(inputs, covmat=cov, fit_covmat=cov, groups=(np.arange(42),))
     setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3}, False, frac)
-    trainer = Trainer(inputs, setup, _fit_config())
+    trainer = Trainer(inputs, setup, toy_fit_config())
     xf_flat = trainer.xf_flat()
     compiled = trainer.training(xf_flat).numpy()
     fitted = xf_flat.numpy().reshape(2, 8, -1)
@@ -297,12 +240,12 @@ def test_stopping_check_uses_the_lambdas_of_its_epoch(frac):
 
     from disfit.fit.train import Trainer, setup_replicas
 
-    inputs = _toy_inputs()
+    inputs = toy_fit_inputs()
     inputs = dataclasses.replace(
         inputs, datasets=tuple(dataclasses.replace(d, frac=frac) for d in inputs.datasets)
     )
     setup = setup_replicas(inputs, [1], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
-    fit = _fit_config(epochs=1000)
+    fit = toy_fit_config(epochs=1000)
     fit["positivity"]["initial"], fit["integrability"]["initial"] = 10.0, 10.0
     trainer = Trainer(inputs, setup, fit)
     xf = trainer.xf_flat()
@@ -333,7 +276,7 @@ def test_trainable_exponents_stay_in_their_ranges():
     learning rate would push them out)."""
     from disfit.fit.train import Trainer, setup_replicas
 
-    fit = _fit_config(epochs=400)
+    fit = toy_fit_config(epochs=400)
     omitted = [{k: v for k, v in b.items() if k != "trainable"} for b in fit["basis"]]
     config = validate_config({"datasets": [{"dataset": "TOY_A"}], "fit": {"basis": omitted}})
     assert all(b["trainable"] is True for b in config["fit"]["basis"])
@@ -343,7 +286,7 @@ def test_trainable_exponents_stay_in_their_ranges():
         for b in fit["basis"]
     ]
     fit["optimizer"]["learning_rate"] = 0.1
-    inputs = _toy_inputs()
+    inputs = toy_fit_inputs()
     setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
     trainer = Trainer(inputs, setup, fit)
     start = trainer.pdf.alpha.numpy().copy()
@@ -366,7 +309,7 @@ def batch_fit(request, tmp_path_factory) -> tuple[Path, Path, Path]:
     """Replicas 1-3 fitted together, replica 2 alone and 1-3 again, in both split modes."""
     from disfit.fit.runner import fit_replicas
 
-    inputs, fit = _toy_inputs(), _fit_config(epochs=1500)
+    inputs, fit = toy_fit_inputs(), toy_fit_config(epochs=1500)
     fit["diagonal_basis"] = request.param
     batch, alone, again = (tmp_path_factory.mktemp(n) for n in ("batch", "alone", "again"))
     fit_replicas(inputs, fit, [1, 2, 3], batch)
@@ -440,9 +383,9 @@ def test_sum_rules_after_training_with_a_fine_grid():
     integration of the trained model gives momentum 1 and valence 3, 1, 3 to 1e-4."""
     from disfit.fit.train import Trainer, setup_replicas
 
-    inputs = _toy_inputs()
+    inputs = toy_fit_inputs()
     setup = setup_replicas(inputs, [1], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
-    trainer = Trainer(inputs, setup, _fit_config(epochs=200))
+    trainer = Trainer(inputs, setup, toy_fit_config(epochs=200))
     result = trainer.run()
     for var, best in zip(trainer.pdf.all_variables, result.weights, strict=True):
         var.assign(best)
@@ -462,9 +405,9 @@ def test_sum_rules_after_training_with_a_fine_grid():
 def test_nan_stops_only_its_replica():
     from disfit.fit.train import Trainer, setup_replicas
 
-    inputs = _toy_inputs()
+    inputs = toy_fit_inputs()
     setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
-    trainer = Trainer(inputs, setup, _fit_config(epochs=300))
+    trainer = Trainer(inputs, setup, toy_fit_config(epochs=300))
     kernel = trainer.pdf.layers[0][0]
     kernel.assign(np.where(np.arange(2)[:, None, None] == 0, np.nan, kernel.numpy()))
     result = trainer.run()  # replica 1's loss is NaN from the first step
@@ -590,8 +533,8 @@ def test_feature_scaled_model_vanishes_at_one_and_keeps_sum_rules():
     2e-4 on the valence rule here, 128 give 3e-5, 512 give 2e-7)."""
     from disfit.fit.train import Trainer, setup_replicas
 
-    inputs = _toy_inputs()
-    fit = _fit_config(epochs=200)
+    inputs = toy_fit_inputs()
+    fit = toy_fit_config(epochs=200)
     fit["feature_scaling_points"] = 8
     fit["sumrule_points"] = 128
     setup = setup_replicas(inputs, [1, 2], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})

@@ -21,6 +21,7 @@ STAGES = (
     "postfit",
     "lhapdf",
     "closure",
+    "hyperopt",
     "report",
     "compare",
     "iterate",

@@ -19,7 +19,7 @@ def check_config(config: Mapping[str, Any], source: str = "config") -> None:
     """Raise DisfitError for the first mistake of a schema-validated `config`; relative paths
     are taken from the current folder (where Snakemake runs)."""
     checks = (_inputs, _datasets, _cuts, _theory, _fit_sets, _t0pdfset, _postfit, _compare)
-    for check in (*checks, _closure):
+    for check in (*checks, _closure, _hyperopt):
         try:
             check(config)
         except DisfitError as exc:
@@ -143,6 +143,55 @@ def _closure(config: Mapping[str, Any]) -> None:
             f"key postfit.replicas: {keep} replicas to keep but closure.replicas is "
             f"{closure['replicas']}; lower postfit.replicas or fit more closure replicas"
         )
+
+
+def _hyperopt(config: Mapping[str, Any]) -> None:
+    """Folds of the fit's datasets, each leaving data to fit; ranges in order; the per-dataset
+    split (the folds hold out data points, as n3fit's k-folding needs diagonal_basis false)."""
+    hyper = config.get("hyperopt")
+    if hyper is None:
+        return
+    if config["fit"]["diagonal_basis"]:
+        raise DisfitError(
+            "key fit.diagonal_basis: the hyperopt folds hold out data points, which the "
+            "diagonal basis mixes; set fit.diagonal_basis: false (as n3fit's k-folding)"
+        )
+    names = {d["dataset"] for d in config["datasets"]}
+    for k, fold in enumerate(hyper["kfold"]["partitions"]):
+        for name in fold["datasets"]:
+            if name not in names:
+                raise DisfitError(
+                    f"key hyperopt.kfold.partitions[{k}]: {name} is not among the datasets; "
+                    "list only fitted datasets in the folds (or give partitions for this run)"
+                )
+        if set(fold["datasets"]) >= names:
+            raise DisfitError(
+                f"key hyperopt.kfold.partitions[{k}]: holds out every dataset; leave some to fit"
+            )
+    ranges = [
+        ("stopping", "min_epochs", "max_epochs"),
+        ("stopping", "min_patience", "max_patience"),
+        ("positivity", "min_initial", "max_initial"),
+        ("positivity", "min_multiplier", "max_multiplier"),
+        ("integrability", "min_initial", "max_initial"),
+        ("architecture", "min_units", "max_units"),
+    ]
+    for section, lo, hi in ranges:
+        part = hyper[section]
+        if (lo in part) != (hi in part) and not (lo == "min_multiplier" and hi in part):
+            raise DisfitError(f"key hyperopt.{section}: give both {lo} and {hi}, or neither")
+        if lo in part and hi in part and part[lo] > part[hi]:
+            raise DisfitError(f"key hyperopt.{section}.{lo}: larger than {hi}; swap them")
+    arch = hyper["architecture"]
+    if "n_layers" in arch and "min_units" not in arch:
+        raise DisfitError("key hyperopt.architecture: n_layers needs min_units and max_units")
+    for i, optimizer in enumerate(hyper["optimizer"]):
+        for key in ("learning_rate", "clipnorm"):
+            spec = optimizer.get(key)
+            if isinstance(spec, dict) and spec["min"] > spec["max"]:
+                raise DisfitError(
+                    f"key hyperopt.optimizer[{i}].{key}.min: larger than max; swap them"
+                )
 
 
 def _fastkernel(config: Mapping[str, Any]) -> Path | None:

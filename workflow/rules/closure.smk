@@ -117,7 +117,7 @@ if "closure" in config:
         conda:
             "../../envs/disfit.yaml"
         params:
-            config=config_json("fit", "datasets", "theory", "closure", closure_report=True),
+            config=config_json("fit", "datasets", "theory", "closure", report=True),
             inputs=fit_arguments(),
             benchmarks=f"{CLOSURE_DIR}/benchmarks",
             fit_dirs=expand(f"{CLOSURE_DIR}/fit_{{fit}}", fit=range(1, CLOSURE["fits"] + 1)),

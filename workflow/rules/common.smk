@@ -23,23 +23,25 @@ DATASETS = {d["dataset"]: d for d in config["datasets"]}
 SOURCE = config["fktables"]["source"]
 # theory keys that plan the jobs but change no table: a change reruns nothing
 PLANNING_KEYS = ("regenerate", "eko_parts", "points_per_job")
-# closure keys that only the estimators read or that say which fits exist: a change reruns the
-# closure report (or adds fits), not the closure fits there are
-CLOSURE_REPORT_KEYS = ("fits", "replicas", "bootstrap_samples", "bootstrap_seed", "pdf_points")
+# keys that only a report reads or that say how many fits or trials exist: a change reruns the
+# closure (hyperopt) report, or adds fits (trials), not the jobs there are
+REPORT_KEYS = {
+    "closure": ("fits", "replicas", "bootstrap_samples", "bootstrap_seed", "pdf_points"),
+    "hyperopt": ("trials",),
+}
 
 
-def config_json(*sections, datasets=None, closure_report=False):
+def config_json(*sections, datasets=None, report=False):
     """The config sections a job reads, as the JSON its `disfit` call validates (a job's
     params: changing what it reads reruns it, nothing else does). `datasets` narrows the
-    datasets section to those names; the closure section keeps CLOSURE_REPORT_KEYS only for
-    the closure report."""
+    datasets section to those names; the closure and hyperopt sections keep their REPORT_KEYS
+    only for their reports."""
     part = {key: config[key] for key in sections}
     if "theory" in part:
         part["theory"] = {k: v for k, v in part["theory"].items() if k not in PLANNING_KEYS}
-    if "closure" in part and not closure_report:
-        part["closure"] = {
-            k: v for k, v in part["closure"].items() if k not in CLOSURE_REPORT_KEYS
-        }
+    for section, keys in REPORT_KEYS.items():
+        if section in part and not report:
+            part[section] = {k: v for k, v in part[section].items() if k not in keys}
     if datasets is not None:
         part["datasets"] = [DATASETS[name] for name in datasets]
     return json.dumps(part)

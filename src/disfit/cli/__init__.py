@@ -14,10 +14,21 @@ import sys
 from collections.abc import Sequence
 
 from disfit import __version__
-from disfit.cli import check, closure, compare, data, export, fit, lhapdf, report, theory
+from disfit.cli import (
+    check,
+    closure,
+    compare,
+    data,
+    export,
+    fit,
+    hyperopt,
+    lhapdf,
+    report,
+    theory,
+)
 from disfit.errors import DisfitError
 
-COMMANDS = (check, data, theory, fit, lhapdf, report, compare, export, closure)
+COMMANDS = (check, data, theory, fit, lhapdf, report, compare, export, closure, hyperopt)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -67,12 +67,8 @@ def fit_replicas(
     result = trainer.run(progress)
     trained = time.perf_counter()
 
-    pdf = trainer.pdf
-    for var, best in zip(pdf.all_variables, result.weights, strict=True):
-        var.assign(best)
-
-    def fitted(x: np.ndarray) -> np.ndarray:  # (R, 8, nx), float64 of the float32 model
-        return np.asarray(pdf(np.asarray(x, dtype=float)), dtype=float).transpose(0, 2, 1)
+    trainer.restore(result)
+    pdf, fitted = trainer.pdf, trainer.fitted
 
     def xf(x: np.ndarray) -> np.ndarray:  # (R, 14, nx) in the FK evolution basis
         return np.einsum("ek,rkn->ren", FIT_ROTATION, fitted(x))

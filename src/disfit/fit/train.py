@@ -44,6 +44,9 @@ class ReplicaSetup:
     pseudodata: np.ndarray  # (R, ndata)
     # the diagonal basis: Λ^(-1/2)·P, rows = eigenmodes (None: the per-dataset split)
     whitening: np.ndarray | None = None
+    # (R, ndata) bool, True for the points a replica holds out (a hyperopt fold): their
+    # residuals count zero in training and validation, as n3fit's k-folding masks them
+    held_out: np.ndarray | None = None
 
 
 def setup_replicas(
@@ -120,8 +123,13 @@ class ChiSquare:
         import tensorflow as tf
 
         masks = setup.trmasks if training else ~setup.trmasks
+        keep = np.ones_like(masks) if setup.held_out is None else ~setup.held_out
+        if setup.held_out is not None and setup.whitening is not None:
+            raise DisfitError(
+                "held-out folds need the per-dataset split: set fit.diagonal_basis: false"
+            )
         # points per replica: equal but where a one-point dataset trains by chance
-        self.npoints = masks.sum(axis=1).astype(np.int64)
+        self.npoints = (masks & keep).sum(axis=1).astype(np.int64)
         self.norm = tf.constant(np.maximum(self.npoints, 1), tf.float32)
         nonlinear = [d for d in inputs.datasets if not d.linear]
         width = 8 * len(inputs.xgrid)
@@ -150,11 +158,13 @@ class ChiSquare:
         ]
         rotated = None if setup.whitening is None else setup.whitening @ design
         tri, rhs, const = [], [], []
-        for mask, data in zip(masks, setup.pseudodata, strict=True):
+        for mask, data, kept in zip(masks, setup.pseudodata, keep, strict=True):
             if rotated is not None:  # diagonal basis: the eigenmodes of `mask`
                 g, b = rotated[mask], (setup.whitening @ data)[mask]
-            else:
+            elif kept.all():
                 g, b = _whitened(inputs, design, mask, data)
+            else:  # held-out rows: zero residuals under the unchanged covariance (n3fit)
+                g, b = _whitened(inputs, design * kept[:, None], mask, data * kept)
             q, r = la.qr(g, mode="economic")
             c = q.T @ b
             tri.append(r)
@@ -289,6 +299,16 @@ class Trainer:
             "stop_epoch": tf.Variable(tf.fill((nrep,), self.epochs - 1)),
         }
         self._chunk = tf.function(self._run_chunk, jit_compile=True)
+
+    def restore(self, result: FitResult) -> None:
+        """Put the weights `run` chose (each replica's best) back into the model."""
+        for var, best in zip(self.pdf.all_variables, result.weights, strict=True):
+            var.assign(best)
+
+    def fitted(self, x: np.ndarray) -> np.ndarray:
+        """x·f of every replica at the points `x`, (replicas, 8, len(x)), float64 of the float32
+        model."""
+        return np.asarray(self.pdf(np.asarray(x, dtype=float)), dtype=float).transpose(0, 2, 1)
 
     # --- pieces of one step ---------------------------------------------------------------
     def xf_flat(self) -> Any:
