@@ -341,6 +341,9 @@ def test_hyperopt_target_on_the_tiny_run(workdir, tiny_run):
     # stopped after the first generation: the second is proposed and fitted again, the same
     for name in ("trials/trial_3.json", "trials/trial_4.json", "generations/generation_1.json"):
         (folder / name).unlink()
+    for name in ("trials.parquet", "best.yaml"):
+        (folder / name).unlink()
+    shutil.rmtree(folder / "report")
     kept = {n: (folder / "trials" / f"trial_{n}.json").stat().st_mtime_ns for n in (1, 2)}
     run = snakemake(workdir, "hyperopt", *configs)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -149,3 +149,15 @@ def yadism_job_arguments(wildcards):
     """`disfit theory coefficients` arguments of one yadism job."""
     fonll, part, parts = yadism_jobs(wildcards.fktable)[wildcards.job]
     return f"--part {part} --parts {parts}" + ("" if fonll is None else f" --fonll-part {fonll}")
+
+
+def earlier_trials(wildcards):
+    """Every hyperopt trial of the generations before this one: the sampler learns from them."""
+    last = int(wildcards.generation) * config["hyperopt"]["batch"]
+    return expand(HYPEROPT_TRIAL, trial=range(1, last + 1))
+
+
+def trial_generation(wildcards):
+    """The generation file that proposes a hyperopt trial."""
+    generation = (int(wildcards.trial) - 1) // config["hyperopt"]["batch"]
+    return HYPEROPT_GENERATION.format(generation=generation)

@@ -9,14 +9,6 @@ if "hyperopt" in config:
     HYPEROPT_GENERATION = f"{HYPEROPT_DIR}/generations/generation_{{generation}}.json"
     HYPEROPT_ENTRIES = len(HYPEROPT["kfold"]["partitions"]) * HYPEROPT["replicas"]
 
-    def earlier_trials(wildcards):
-        """Every trial of the generations before this one: the sampler learns from them."""
-        last = int(wildcards.generation) * HYPEROPT["batch"]
-        return expand(HYPEROPT_TRIAL, trial=range(1, last + 1))
-
-    def trial_generation(wildcards):
-        return HYPEROPT_GENERATION.format(generation=(int(wildcards.trial) - 1) // HYPEROPT["batch"])
-
     rule hyperopt_ask:
         input:
             earlier_trials,
