@@ -304,34 +304,70 @@ def test_trainable_exponents_stay_in_their_ranges():
     )
 
 
+@pytest.mark.parametrize("shape", [(2, 408), (166, 408), (121, 328)])
+def test_shared_products_are_batch_invariant(shape):
+    """A row of shared_matvec, and its gradient, has the same bits in batches of 1 to 100 and
+    at any place in them (the default fit's integrability, positivity and NMC ratio shapes; one
+    GEMM over the batch differs from 4 replicas on for the first of them)."""
+    import tensorflow as tf
+
+    from disfit.fit.model import shared, shared_matvec
+
+    rng = np.random.default_rng(7)
+    matrix = shared(rng.normal(size=shape))
+    value = tf.function(lambda y: shared_matvec(matrix, y), jit_compile=True)
+    grad = tf.function(
+        lambda y, d: tf.gradients(tf.reduce_sum(shared_matvec(matrix, y) * d), y)[0],
+        jit_compile=True,
+    )
+    ys = rng.normal(size=(100, shape[1])).astype("float32")
+    ds = rng.normal(size=(100, shape[0])).astype("float32")
+    alone = value(ys[:1]).numpy()[0], grad(ys[:1], ds[:1]).numpy()[0]
+    for size in (2, 3, 5, 8, 9, 17, 50, 100):
+        for place in {0, size // 2, size - 1}:
+            y, d = np.roll(ys[:size], place, axis=0), np.roll(ds[:size], place, axis=0)
+            np.testing.assert_array_equal(value(y).numpy()[place], alone[0])
+            np.testing.assert_array_equal(grad(y, d).numpy()[place], alone[1])
+
+
 @pytest.fixture(scope="module", params=[True, False], ids=["diagonal-basis", "per-dataset"])
 def batch_fit(request, tmp_path_factory) -> tuple[Path, Path, Path]:
-    """Replicas 1-3 fitted together, replica 2 alone and 1-3 again, in both split modes."""
+    """Replicas 1-3 fitted together, replica 9 alone, 1-3 again and 1-10 together (two chunks
+    of shared_matvec), in both split modes."""
     from disfit.fit.runner import fit_replicas
 
     inputs, fit = toy_fit_inputs(), toy_fit_config(epochs=1500)
     fit["diagonal_basis"] = request.param
-    batch, alone, again = (tmp_path_factory.mktemp(n) for n in ("batch", "alone", "again"))
+    batch, alone, again, ten = (
+        tmp_path_factory.mktemp(n) for n in ("batch", "alone", "again", "ten")
+    )
     fit_replicas(inputs, fit, [1, 2, 3], batch)
-    fit_replicas(inputs, copy.deepcopy(fit), [2], alone)
+    fit_replicas(inputs, copy.deepcopy(fit), [9], alone)
     fit_replicas(inputs, copy.deepcopy(fit), [1, 2, 3], again)
-    return batch, alone, again
+    fit_replicas(inputs, copy.deepcopy(fit), list(range(1, 11)), ten)
+    return batch, alone, again, ten
 
 
 def test_replica_in_a_batch_equals_it_alone(batch_fit):
-    """Bitwise: every replica sum runs in the same order whatever the batch size."""
-    batch, alone, _ = batch_fit
-    for name in (EVOLUTION_FILE, "xf_flavour.parquet", HISTORY_FILE):
-        assert (batch / "replica_2" / name).read_bytes() == (
-            alone / "replica_2" / name
-        ).read_bytes()
-    in_batch, by_itself = read_json(batch / "replica_2"), read_json(alone / "replica_2")
-    in_batch.pop("timing"), by_itself.pop("timing")
-    assert in_batch == by_itself
+    """Bitwise: every replica sum runs in the same order whatever the batch size and wherever
+    the replica sits in it (replicas 2 and 3 in batches of 3 and 10, replica 9 alone and in the
+    second chunk of 10)."""
+    batch, alone, _, ten = batch_fit
+    from disfit.fit.model import SHARED_CHUNK
+
+    assert SHARED_CHUNK < 10  # the batch of ten spans two chunks of the shared products
+    for k, first, second in ((2, batch, ten), (3, batch, ten), (9, alone, ten)):
+        for name in (EVOLUTION_FILE, "xf_flavour.parquet", HISTORY_FILE):
+            assert (first / f"replica_{k}" / name).read_bytes() == (
+                second / f"replica_{k}" / name
+            ).read_bytes()
+        in_first, in_second = read_json(first / f"replica_{k}"), read_json(second / f"replica_{k}")
+        in_first.pop("timing"), in_second.pop("timing")
+        assert in_first == in_second
 
 
 def test_rerun_is_bitwise_identical(batch_fit):
-    batch, _, again = batch_fit
+    batch, _, again, _ = batch_fit
     for k in (1, 2, 3):
         for name in (EVOLUTION_FILE, "xf_flavour.parquet", HISTORY_FILE):
             assert (batch / f"replica_{k}" / name).read_bytes() == (
@@ -347,7 +383,7 @@ def test_fit_learns_and_keeps_positivity(batch_fit, request):
     target is checked in the per-dataset split only: the toy's 42 points leave 10 validation
     eigenmodes in the diagonal basis, too few to stop its replicas at a good epoch (they stop
     at χ²/N 11-35; the default fit's diagonal-basis numbers are in docs/fit-defaults.md)."""
-    batch, _, _ = batch_fit
+    batch, *_ = batch_fit
     diagonal = "diagonal-basis" in request.node.callspec.id
     passing = 0
     for k in (1, 2, 3):
@@ -426,7 +462,7 @@ def test_t0_pdf_from_a_previous_fit_and_an_lhapdf_set(batch_fit, tmp_path):
     from disfit.fit.t0 import t0_pdf
     from disfit.postfit.select import postfit
 
-    batch, _, _ = batch_fit
+    batch, *_ = batch_fit
     with pytest.raises(DisfitError, match="raw replicas, some of which postfit may reject"):
         t0_pdf(batch, 1.65)
     settings = with_defaults("postfit", {})

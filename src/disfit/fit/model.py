@@ -20,26 +20,42 @@ SUMRULE_XMIN = 1e-9
 SUMRULE_XSPLIT = 0.1
 
 
-def replica_matvec(matrix: Any, vectors: Any) -> Any:
-    """Σ_k matrix[(r,) p, k] · vectors[r, k] → (replicas, p), as a batched product.
+#: replicas per product of a matrix shared by all replicas (shared_matvec): every product runs
+#: on exactly this many rows, the batch padded with zeros, so that a replica gets the same bits in
+#: any batch and at any place in it (measured; one GEMM over the whole batch picks other kernels,
+#: and other summation orders, for other batch sizes)
+SHARED_CHUNK = 8
 
-    A matrix shared by all replicas is tiled along the replica axis first: XLA's batched product
-    then sums each replica in the same order for any batch of two or more replicas (measured:
-    bit for bit), so a replica's numbers do not depend on its batch; a single GEMM over the
-    replicas would pick other kernels for other batch sizes."""
+
+def replica_matvec(matrix: Any, vectors: Any) -> Any:
+    """Σ_k matrix[r, p, k] · vectors[r, k] → (replicas, p): one matrix per replica, as a batched
+    product (XLA sums each replica in the same order for any batch of two or more replicas:
+    measured, bit for bit)."""
     import tensorflow as tf
 
-    if len(matrix.shape) == 2:
-        matrix = tf.broadcast_to(matrix[None], (vectors.shape[0], *matrix.shape))
     return tf.linalg.matvec(matrix, vectors)
 
 
-def tiled(matrix: np.ndarray, replicas: int) -> Any:
-    """A float32 constant holding `matrix` once per replica, for replica_matvec: tiling once
-    here spares XLA materialising the broadcast on every step."""
+def shared_matvec(matrix: Any, vectors: Any) -> Any:
+    """Σ_k matrix[p, k] · vectors[r, k] → (replicas, p) for a matrix shared by all replicas (FK
+    tables of positivity, integrability and ratio datasets): GEMMs of SHARED_CHUNK replicas each,
+    the matrix read once per chunk instead of one copy per replica."""
     import tensorflow as tf
 
-    return tf.constant(np.broadcast_to(matrix[None], (replicas, *matrix.shape)), tf.float32)
+    count = vectors.shape[0]
+    padded = tf.pad(vectors, [[0, -count % SHARED_CHUNK], [0, 0]])
+    chunks = [
+        tf.linalg.matmul(padded[c : c + SHARED_CHUNK], matrix, transpose_b=True)
+        for c in range(0, padded.shape[0], SHARED_CHUNK)
+    ]
+    return tf.concat(chunks, axis=0)[:count]
+
+
+def shared(matrix: np.ndarray) -> Any:
+    """`matrix` as the float32 constant shared_matvec takes."""
+    import tensorflow as tf
+
+    return tf.constant(np.asarray(matrix), tf.float32)
 
 
 def sumrule_grid(points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -167,7 +183,7 @@ class ReplicaPDF:
 
         h = features
         for i, ((kernel, bias), act) in enumerate(zip(self.layers, self.activations, strict=True)):
-            if i == 0:  # the same input for every replica, tiled (see replica_matvec)
+            if i == 0:  # the same input for every replica, broadcast (see replica_matvec)
                 h = tf.broadcast_to(h[None], (self.nreplicas, *h.shape))
             h = act(tf.linalg.matmul(h, kernel) + bias[:, None, :])
         return h

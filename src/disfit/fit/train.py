@@ -4,7 +4,9 @@ validation χ², best weights restored. Replicas never interact: each has its ow
 split, gradient clipping and stopping, so a replica fitted in a batch equals it fitted alone.
 
 Speed: each replica's χ² is reduced once to |R·y − c|² + const with R a small triangular
-matrix (see ChiSquare); chunks of epochs run as one XLA program."""
+matrix kept as its non-zero blocks (see ChiSquare), the data's predictions y are computed once
+for training and validation, matrices shared by all replicas are read once per chunk of
+replicas (shared_matvec), and chunks of epochs run as one XLA program."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import scipy.linalg as la
 from disfit.data.covmat import diagonal_basis
 from disfit.errors import DisfitError
 from disfit.fit.inputs import FitInputs
-from disfit.fit.model import Architecture, ReplicaPDF, replica_matvec, tiled
+from disfit.fit.model import Architecture, ReplicaPDF, replica_matvec, shared, shared_matvec
 from disfit.fit.replicas import (
     diagonal_masks,
     pseudodata,
@@ -108,29 +110,19 @@ def _whitened(
     return np.concatenate(rows_g), np.concatenate(rows_b)
 
 
-class ChiSquare:
-    """χ² of the training or the validation points of every replica, as TF constants.
+#: column blocks of a replica's triangular matrix R: only the blocks on and above the diagonal
+#: are kept and multiplied (9/16 of the dense matrix's bytes; more blocks cost more XLA ops)
+TRIANGLE_BLOCKS = 8
 
-    With y = [x·f on the fit grid; predictions of the non-linear datasets (RATIO, ...)] every
-    residual is linear in y: r = G·y − D, G holding the FK tables of the linear datasets and
-    unit rows for the others. Whitening each covariance group by the Cholesky factor of its
-    training (validation) sub-covariance gives χ² = |L⁻¹G·y − L⁻¹D|², and a QR decomposition
-    L⁻¹G = Q·R shrinks that exactly to |R·y − Qᵀ L⁻¹D|² + (|L⁻¹D|² − |Qᵀ L⁻¹D|²): one small
-    triangular matrix per replica instead of thousands of rows. In the diagonal basis the
-    whitening is Λ^(-1/2)·P restricted to the replica's training (validation) eigenmodes."""
 
-    def __init__(self, inputs: FitInputs, setup: ReplicaSetup, training: bool) -> None:
+class Predictions:
+    """y = [x·f on the (flavour, x) columns any dataset touches; predictions of the non-linear
+    datasets (RATIO, ...)]: every data residual is linear in y, r = design·y − D, the design
+    holding the FK tables of the linear datasets and unit rows for the others."""
+
+    def __init__(self, inputs: FitInputs) -> None:
         import tensorflow as tf
 
-        masks = setup.trmasks if training else ~setup.trmasks
-        keep = np.ones_like(masks) if setup.held_out is None else ~setup.held_out
-        if setup.held_out is not None and setup.whitening is not None:
-            raise DisfitError(
-                "held-out folds need the per-dataset split: set fit.diagonal_basis: false"
-            )
-        # points per replica: equal but where a one-point dataset trains by chance
-        self.npoints = (masks & keep).sum(axis=1).astype(np.int64)
-        self.norm = tf.constant(np.maximum(self.npoints, 1), tf.float32)
         nonlinear = [d for d in inputs.datasets if not d.linear]
         width = 8 * len(inputs.xgrid)
         design = np.zeros((inputs.ndata, width + sum(d.ndata for d in nonlinear)))
@@ -148,14 +140,89 @@ class ChiSquare:
             for op in d.operands:
                 used |= np.any(op.reshape(d.ndata, -1) != 0, axis=0)
         self.columns = np.flatnonzero(used)
-        design = np.concatenate([design[:, self.columns], design[:, width:]], axis=1)
+        self.design = np.concatenate([design[:, self.columns], design[:, width:]], axis=1)
         self.nonlinear = [
-            (
-                d.operation,
-                [tiled(op.reshape(d.ndata, -1)[:, self.columns], len(masks)) for op in d.operands],
-            )
+            (d.operation, [shared(op.reshape(d.ndata, -1)[:, self.columns]) for op in d.operands])
             for d in nonlinear
         ]
+        self.column_index = tf.constant(self.columns, tf.int32)
+
+    def __call__(self, xf_flat: Any) -> Any:
+        """y (replicas, columns) for x·f flattened to (replicas, 8·nx) in (flavour, x) order."""
+        import tensorflow as tf
+
+        y = tf.gather(xf_flat, self.column_index, axis=1)
+        parts = [y]
+        for operation, operands in self.nonlinear:
+            parts.append(OPERATIONS[operation](*[shared_matvec(op, y) for op in operands]))
+        return tf.concat(parts, axis=1)
+
+
+class TriangularBlocks:
+    """R·y for one upper triangular (trapezoidal) matrix R per replica, (replicas, rows, cols),
+    from its blocks on and above the diagonal as float32 constants."""
+
+    def __init__(self, r: np.ndarray, blocks: int = TRIANGLE_BLOCKS) -> None:
+        import tensorflow as tf
+
+        rows, cols = r.shape[1:]
+        self.edges = np.linspace(0, cols, min(blocks, cols) + 1).astype(int)
+        self.blocks: list[list[Any]] = []
+        for i in range(len(self.edges) - 1):
+            top, bottom = self.edges[i], min(self.edges[i + 1], rows)
+            if top >= bottom:
+                break
+            self.blocks.append(
+                [
+                    tf.constant(r[:, top:bottom, self.edges[j] : self.edges[j + 1]], tf.float32)
+                    for j in range(i, len(self.edges) - 1)
+                ]
+            )
+
+    def __call__(self, y: Any) -> Any:
+        """(replicas, rows) = R·y for y (replicas, cols), block rows summed left to right."""
+        import tensorflow as tf
+
+        pieces = [y[:, a:b] for a, b in zip(self.edges[:-1], self.edges[1:], strict=True)]
+        out = []
+        for i, row in enumerate(self.blocks):
+            total = replica_matvec(row[0], pieces[i])
+            for j, block in enumerate(row[1:], start=i + 1):
+                total = total + replica_matvec(block, pieces[j])
+            out.append(total)
+        return tf.concat(out, axis=1)
+
+
+class ChiSquare:
+    """χ² of the training or the validation points of every replica, as TF constants.
+
+    With y the Predictions' vector, r = G·y − D. Whitening each covariance group by the Cholesky
+    factor of its training (validation) sub-covariance gives χ² = |L⁻¹G·y − L⁻¹D|², and a QR
+    decomposition of [L⁻¹G | L⁻¹D] = Q·[[R, c], [0, ρ]] shrinks that exactly to |R·y − c|² + ρ²:
+    one small triangular matrix per replica instead of thousands of rows (Q is never formed).
+    In the diagonal basis the whitening is Λ^(-1/2)·P restricted to the replica's training
+    (validation) eigenmodes."""
+
+    def __init__(
+        self,
+        inputs: FitInputs,
+        setup: ReplicaSetup,
+        training: bool,
+        predictions: Predictions | None = None,
+    ) -> None:
+        import tensorflow as tf
+
+        self.predictions = Predictions(inputs) if predictions is None else predictions
+        masks = setup.trmasks if training else ~setup.trmasks
+        keep = np.ones_like(masks) if setup.held_out is None else ~setup.held_out
+        if setup.held_out is not None and setup.whitening is not None:
+            raise DisfitError(
+                "held-out folds need the per-dataset split: set fit.diagonal_basis: false"
+            )
+        # points per replica: equal but where a one-point dataset trains by chance
+        self.npoints = (masks & keep).sum(axis=1).astype(np.int64)
+        self.norm = tf.constant(np.maximum(self.npoints, 1), tf.float32)
+        design = self.predictions.design
         rotated = None if setup.whitening is None else setup.whitening @ design
         tri, rhs, const = [], [], []
         for mask, data, kept in zip(masks, setup.pseudodata, keep, strict=True):
@@ -165,30 +232,30 @@ class ChiSquare:
                 g, b = _whitened(inputs, design, mask, data)
             else:  # held-out rows: zero residuals under the unchanged covariance (n3fit)
                 g, b = _whitened(inputs, design * kept[:, None], mask, data * kept)
-            q, r = la.qr(g, mode="economic")
-            c = q.T @ b
-            tri.append(r)
-            rhs.append(c)
-            const.append(b @ b - c @ c)
+            (augmented,) = la.qr(np.column_stack([g, b]), mode="r")
+            cols = g.shape[1]
+            rows = min(len(g), cols)
+            tri.append(augmented[:rows, :cols])
+            rhs.append(augmented[:rows, cols])
+            const.append(augmented[cols, cols] ** 2 if len(g) > cols else 0.0)
         rows = max(len(r) for r in tri)
         if any(len(r) < rows for r in tri):  # fewer points than columns, unequal: zero rows
             tri = [np.vstack([r, np.zeros((rows - len(r), r.shape[1]))]) for r in tri]
             rhs = [np.concatenate([c, np.zeros(rows - len(c))]) for c in rhs]
-        self.r = tf.constant(np.array(tri), tf.float32)
+        self.r = TriangularBlocks(np.array(tri))
         self.c = tf.constant(np.array(rhs), tf.float32)
         self.const = tf.constant(np.array(const), tf.float32)
-        self.column_index = tf.constant(self.columns, tf.int32)
+
+    def of(self, y: Any) -> Any:
+        """χ² (replicas,) for the Predictions' y."""
+        import tensorflow as tf
+
+        z = self.r(y) - self.c
+        return tf.reduce_sum(z * z, axis=1) + self.const
 
     def __call__(self, xf_flat: Any) -> Any:
         """χ² (replicas,) for x·f flattened to (replicas, 8·nx) in (flavour, x) order."""
-        import tensorflow as tf
-
-        y = tf.gather(xf_flat, self.column_index, axis=1)
-        parts = [y]
-        for operation, operands in self.nonlinear:
-            parts.append(OPERATIONS[operation](*[replica_matvec(op, y) for op in operands]))
-        z = replica_matvec(self.r, tf.concat(parts, axis=1)) - self.c
-        return tf.reduce_sum(z * z, axis=1) + self.const
+        return self.of(self.predictions(xf_flat))
 
 
 @dataclasses.dataclass
@@ -235,7 +302,8 @@ class Trainer:
             scaler = feature_scaler(inputs.feature_grids, int(fit["feature_scaling_points"]))
         self.pdf = ReplicaPDF(Architecture.from_config(fit), setup.nnseeds, scaler)
         nrep = len(setup.replicas)
-        self.training = ChiSquare(inputs, setup, training=True)
+        self.predictions = Predictions(inputs)
+        self.training = ChiSquare(inputs, setup, True, self.predictions)
         nvl = (~setup.trmasks).sum(axis=1)
         self.no_validation = bool(np.all(nvl == 0))
         if not self.no_validation and np.any(nvl == 0):
@@ -246,12 +314,14 @@ class Trainer:
             )
         # no validation points (frac 1): the stopping watches the training model, as n3fit
         self.validation = (
-            self.training if self.no_validation else ChiSquare(inputs, setup, training=False)
+            self.training
+            if self.no_validation
+            else ChiSquare(inputs, setup, False, self.predictions)
         )
 
         def lagrange(sets, config) -> tuple[Any, Any, Any]:
             if not sets:
-                return tf.zeros((nrep, 0, 8 * len(inputs.xgrid))), tf.zeros((0,)), tf.zeros((0,))
+                return tf.zeros((0, 8 * len(inputs.xgrid))), tf.zeros((0,)), tf.zeros((0,))
             rows, init, mult = [], [], []
             for s in sets:
                 i0, m = lagrange_schedule(
@@ -261,7 +331,7 @@ class Trainer:
                 init += [i0] * len(s.table)
                 mult += [m] * len(s.table)
             return (
-                tiled(np.concatenate(rows), nrep),
+                shared(np.concatenate(rows)),
                 tf.constant(init, tf.float32),
                 tf.constant(mult, tf.float32),
             )
@@ -270,9 +340,7 @@ class Trainer:
             inputs.positivity, fit["positivity"]
         )
         sizes = [len(s.table) for s in inputs.positivity]
-        self.pos_sets = tiled(
-            np.repeat(np.eye(len(sizes)), sizes, axis=1).reshape(len(sizes), sum(sizes)), nrep
-        )
+        self.pos_sets = shared(np.repeat(np.eye(len(sizes)), sizes, axis=1))
         self.int_table, self.int_init, self.int_mult = lagrange(
             inputs.integrability, fit["integrability"]
         )
@@ -321,8 +389,8 @@ class Trainer:
     def constraints(self, xf_flat: Any) -> tuple[Any, Any]:
         """The positivity and integrability observables O of every replica."""
         return (
-            replica_matvec(self.pos_table, xf_flat),
-            replica_matvec(self.int_table, xf_flat),
+            shared_matvec(self.pos_table, xf_flat),
+            shared_matvec(self.int_table, xf_flat),
         )
 
     def penalties(self, observables: tuple[Any, Any], epoch: Any) -> tuple[Any, Any, Any]:
@@ -337,7 +405,7 @@ class Trainer:
         # elu(−λO, α=1e-7); exp only of non-positive numbers, so no inf (whose zero-weighted
         # gradient in the other branch of tf.where would still be NaN)
         elu = tf.where(pos < 0, -pos, 1e-7 * (tf.exp(-tf.maximum(pos, 0.0)) - 1.0))
-        per_set = replica_matvec(self.pos_sets, elu)
+        per_set = shared_matvec(self.pos_sets, elu)
         integ = self.int_init * self.int_mult**steps * int_obs
         return tf.reduce_sum(per_set, axis=1), per_set, tf.reduce_sum(integ * integ, axis=1)
 
@@ -364,12 +432,13 @@ class Trainer:
         def body(i, tr_hist, vl_hist):
             with tf.GradientTape() as tape:
                 xf = self.xf_flat()
-                chi2_tr = self.training(xf)
+                y = self.predictions(xf)
+                chi2_tr = self.training.of(y)
                 observables = self.constraints(xf)
                 positivity, _, integrability = self.penalties(observables, i)
                 loss_r = chi2_tr + positivity + integrability
                 loss = tf.reduce_sum(tf.where(st["active"], loss_r, 0.0))
-            chi2_vl = chi2_tr if self.no_validation else self.validation(xf)
+            chi2_vl = chi2_tr if self.no_validation else self.validation.of(y)
             grads = tape.gradient(loss, [v.value for v in variables])
             # a NaN or infinite loss or gradient ends that replica only
             finite = tf.math.is_finite(loss_r)
