@@ -1,23 +1,38 @@
-"""Fit speed on the default DIS selection: replica-epochs per second for batches of 1, 10 and
-100 replicas, their ratios, and the projection for 100 replicas × 17000 epochs.
+"""Fit speed on the default DIS selection, judged against the machine's limits.
+
+- Batch sizes (`--sizes`, each in its own process so that its peak memory is its own): ms per
+  replica-epoch, peak RSS, and a small roofline: the FLOPs and the bytes of per-replica matrices
+  one replica-epoch needs (counted from the compiled model's shapes), the achieved GFLOP/s and
+  GB/s, and their fractions of this machine's peak float32 GEMM rate and memory bandwidth,
+  measured in the same run.
+- Layouts (`--layouts JOBSxREPLICASxTHREADS`, e.g. 1x100x2 2x50x1): fit jobs run as Snakemake
+  runs them, cores/threads at once, each its own process from import to the end of training;
+  the wall time of the whole layout, its replica-epochs per second once trained, and its
+  projection to 100 replicas x 17000 epochs. Every job's first replica's weights are hashed:
+  they must be the same bits in every layout (a replica's numbers do not depend on its batch
+  or its threads).
 
 Needs the default run's data tables and FK tables (any earlier default run, or `snakemake
---cores 2 results/default/fktables/<dataset>` for each dataset). Each batch size runs in its
-own process so that its peak memory is its own.
-Usage: python benchmarks/fit_timing.py [--epochs 1000] [--sizes 1 10 100]
+--cores 2 results/default/fktables/<dataset>` for each dataset).
+Usage: python benchmarks/fit_timing.py [--epochs 1000] [--sizes 10 100] [--layouts 1x100x2 2x50x1]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 RUN = Path("results/default")
+CORES = 2
 
 
 def default_inputs(config: dict):
@@ -37,7 +52,36 @@ def default_inputs(config: dict):
     )
 
 
-def measure(replicas: int, epochs: int) -> dict:
+def work_per_replica_epoch(trainer) -> tuple[float, float]:
+    """(FLOPs, bytes) of one replica-epoch: the network on the fit and sum-rule grids forward
+    and backward (about 3x the forward's multiply-adds), the triangular blocks of the training
+    χ² forward and backward and of the validation χ² forward, and the shared FK products
+    (positivity, integrability, ratios) forward and backward. Bytes: the per-replica blocks,
+    read once per product (the shared matrices stay in cache)."""
+    pdf, inputs = trainer.pdf, trainer.inputs
+    points = len(inputs.xgrid) + len(pdf.sumrule_x)
+    widths = [1 if pdf.scaler else 2, *pdf.arch.nodes]
+    network = 3 * 2 * points * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+    def elements(chi2) -> int:
+        return sum(int(np.prod(b.shape[1:])) for row in chi2.r.blocks for b in row)
+
+    tr = elements(trainer.training)
+    vl = 0 if trainer.no_validation else elements(trainer.validation)
+    shared = [trainer.pos_table, trainer.int_table]
+    shared += [op for _, ops in trainer.predictions.nonlinear for op in ops]
+    shared_flops = sum(3 * 2 * int(np.prod(m.shape)) for m in shared)
+    flops = network + 2 * 2 * tr + 2 * vl + shared_flops
+    return float(flops), float(4 * (2 * tr + vl))
+
+
+def measure(replicas: int, epochs: int, threads: int | None) -> dict:
+    started = time.perf_counter()
+    from disfit.fit.blas import tensorflow_threads
+
+    tensorflow_threads(threads)
+    import tensorflow as tf
+
     from disfit.config import load_config
     from disfit.fit.train import PUSH_EACH, Trainer, setup_replicas
 
@@ -47,60 +91,143 @@ def measure(replicas: int, epochs: int) -> dict:
     fit["stopping_patience"] = 1.0  # no replica stops: every epoch is timed
     inputs = default_inputs(config)
     seeds = {k: fit[k] for k in ("trvlseed", "nnseed", "mcseed")}
+    frac = float(fit["diagonal_frac"]) if fit["diagonal_basis"] else None
     start = time.perf_counter()
-    trainer = Trainer(inputs, setup_replicas(inputs, range(1, replicas + 1), seeds), fit)
-    import tensorflow as tf
-
+    batch = range(1, replicas + 1) if replicas > 1 else [1, 1]
+    setup = setup_replicas(inputs, batch, seeds, bool(fit["resample_negative_pseudodata"]), frac)
+    trainer = Trainer(inputs, setup, fit)
     first = time.perf_counter()
     trainer._chunk(tf.constant(0), tf.constant(PUSH_EACH))  # compile + first 100 epochs
     compiled = time.perf_counter()
     trainer._chunk(tf.constant(PUSH_EACH), tf.constant(epochs - PUSH_EACH))
     done = time.perf_counter()
     per = (done - compiled) / (replicas * (epochs - PUSH_EACH))
+    flops, nbytes = work_per_replica_epoch(trainer)
+    weights = b"".join(np.asarray(v.numpy()[0]).tobytes() for v in trainer.pdf.all_variables)
     return {
         "replicas": replicas,
+        "threads": threads,
         "ndata": inputs.ndata,
+        "import_and_inputs_s": start - started,
         "setup_s": first - start,
         "compile_and_first_100_s": compiled - first,
+        "training_s": done - compiled,
         "ms_per_replica_epoch": 1e3 * per,
-        "replica_epochs_per_s": 1 / per,
+        "mflop_per_replica_epoch": flops / 1e6,
+        "mb_per_replica_epoch": nbytes / 1e6,
+        "gflops": flops / per / 1e9,
+        "gbytes_per_s": nbytes / per / 1e9,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "first_replica_sha1": hashlib.sha1(weights).hexdigest()[:16],
+    }
+
+
+def machine_peaks() -> dict:
+    """This machine's float32 GEMM rate (TensorFlow, all cores) and memory bandwidth (numpy
+    copy of 512 MB: read + write), best of a few tries."""
+    import tensorflow as tf
+
+    a = tf.random.uniform((2048, 2048))
+    matmul = tf.function(lambda a: tf.linalg.matmul(a, a), jit_compile=True)
+    matmul(a).numpy()
+    best = min(_timed(lambda: matmul(a).numpy()) for _ in range(5))
+    src = np.ones(2**27, np.float32)
+    dst = np.empty_like(src)
+    copy = min(_timed(lambda: np.copyto(dst, src)) for _ in range(5))
+    return {"gemm_gflops": 2 * 2048**3 / best / 1e9, "memory_gb_per_s": 2 * src.nbytes / copy / 1e9}
+
+
+def _timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def child(replicas: int, epochs: int, threads: int | None) -> subprocess.Popen:
+    command = [sys.executable, __file__, "--child", str(replicas), "--epochs", str(epochs)]
+    if threads:
+        command += ["--threads", str(threads)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+def result(process: subprocess.Popen) -> dict:
+    out, _ = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"a benchmark child failed ({process.returncode})")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_layout(layout: str, epochs: int) -> dict:
+    """Jobs of a layout in waves of CORES/threads at once; wall from the first start to the
+    last end, and the training part alone."""
+    jobs, replicas, threads = (int(v) for v in layout.split("x"))
+    parallel = max(CORES // threads, 1)
+    start, rows, waves = time.perf_counter(), [], []
+    for wave in range(0, jobs, parallel):
+        count = min(parallel, jobs - wave)
+        began = time.perf_counter()
+        batch = [result(p) for p in [child(replicas, epochs, threads) for _ in range(count)]]
+        waves.append((time.perf_counter() - began, max(r["training_s"] for r in batch)))
+        rows += batch
+    wall = time.perf_counter() - start
+    trained = sum(t for _, t in waves)
+    overhead = (wall - trained) / len(waves)
+    per = trained / (jobs * replicas * (epochs - 100))
+    projected = 100 * 17000 * per + overhead * -(-100 // (replicas * parallel))
+    return {
+        "layout": layout,
+        "wall_s": wall,
+        "ms_per_replica_epoch": 1e3 * per,
+        "overhead_per_wave_s": overhead,
+        "projected_100x17000_s": projected,
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in rows),
+        "hashes": sorted({r["first_replica_sha1"] for r in rows}),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=1000)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100])
+    parser.add_argument("--layouts", nargs="*", default=[])
+    parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--child", type=int, default=None)
     args = parser.parse_args()
     if args.child is not None:
-        print(json.dumps(measure(args.child, args.epochs)))
+        print(json.dumps(measure(args.child, args.epochs, args.threads)))
         return
-    rows = []
-    for size in args.sizes:
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", str(size), "--epochs", str(args.epochs)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(json.dumps(rows[-1]))
-    base = rows[0]["ms_per_replica_epoch"]
-    for row in rows:
-        speedup = base / row["ms_per_replica_epoch"]
-        print(
-            f"{row['replicas']:4d} replicas: {row['ms_per_replica_epoch']:.3f} ms per "
-            f"replica-epoch ({row['replica_epochs_per_s']:.0f}/s), {speedup:.1f}x the "
-            f"1-replica rate, peak RSS {row['peak_rss_mb']:.0f} MB"
-        )
-    last = rows[-1]
-    projected = last["ms_per_replica_epoch"] * 1e-3 * 100 * 17000 + last["setup_s"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    peaks = machine_peaks()
     print(
-        f"projected 100 replicas x 17000 epochs at the {last['replicas']}-replica rate: "
-        f"{projected / 60:.1f} min (target 10 min)"
+        f"machine: float32 GEMM {peaks['gemm_gflops']:.0f} GFLOP/s, memory "
+        f"{peaks['memory_gb_per_s']:.1f} GB/s ({CORES} cores)"
     )
+    hashes = set()
+    for size in args.sizes:
+        row = result(child(size, args.epochs, args.threads))
+        hashes.add(row["first_replica_sha1"])
+        print(json.dumps(row))
+        print(
+            f"{size:4d} replicas: {row['ms_per_replica_epoch']:.4f} ms per replica-epoch, "
+            f"{row['mflop_per_replica_epoch']:.2f} MFLOP and {row['mb_per_replica_epoch']:.2f} MB "
+            f"of per-replica matrices each: {row['gflops']:.1f} GFLOP/s "
+            f"({row['gflops'] / peaks['gemm_gflops']:.0%} of GEMM peak), "
+            f"{row['gbytes_per_s']:.1f} GB/s ({row['gbytes_per_s'] / peaks['memory_gb_per_s']:.0%}"
+            f" of memory bandwidth); setup {row['setup_s']:.1f} s, peak RSS "
+            f"{row['peak_rss_mb']:.0f} MB"
+        )
+    for layout in args.layouts:
+        row = run_layout(layout, args.epochs)
+        hashes.update(row["hashes"])
+        print(json.dumps(row))
+        print(
+            f"layout {layout} (jobs x replicas x threads): {row['wall_s']:.0f} s wall, "
+            f"{row['ms_per_replica_epoch']:.4f} ms per replica-epoch once trained, "
+            f"{row['overhead_per_wave_s']:.0f} s per wave before training; projected 100 "
+            f"replicas x 17000 epochs: {row['projected_100x17000_s'] / 60:.1f} min; peak RSS "
+            f"{row['peak_rss_mb']:.0f} MB per job"
+        )
+    print(f"replica 1's weights identical in every batch and layout: {len(hashes) == 1}")
 
 
 if __name__ == "__main__":

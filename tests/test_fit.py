@@ -357,25 +357,22 @@ def test_replica_in_a_batch_equals_it_alone(batch_fit):
 
     assert SHARED_CHUNK < 10  # the batch of ten spans two chunks of the shared products
     for k, first, second in ((2, batch, ten), (3, batch, ten), (9, alone, ten)):
-        for name in (EVOLUTION_FILE, "xf_flavour.parquet", HISTORY_FILE):
-            assert (first / f"replica_{k}" / name).read_bytes() == (
-                second / f"replica_{k}" / name
-            ).read_bytes()
-        in_first, in_second = read_json(first / f"replica_{k}"), read_json(second / f"replica_{k}")
-        in_first.pop("timing"), in_second.pop("timing")
-        assert in_first == in_second
+        _assert_same_replica(first / f"replica_{k}", second / f"replica_{k}")
+
+
+def _assert_same_replica(first: Path, second: Path) -> None:
+    """The same bits in every file of two replica folders but the timing entry."""
+    for name in (EVOLUTION_FILE, "xf_flavour.parquet", HISTORY_FILE):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    in_first, in_second = read_json(first), read_json(second)
+    in_first.pop("timing"), in_second.pop("timing")
+    assert in_first == in_second
 
 
 def test_rerun_is_bitwise_identical(batch_fit):
     batch, _, again, _ = batch_fit
     for k in (1, 2, 3):
-        for name in (EVOLUTION_FILE, "xf_flavour.parquet", HISTORY_FILE):
-            assert (batch / f"replica_{k}" / name).read_bytes() == (
-                again / f"replica_{k}" / name
-            ).read_bytes()
-        first, second = read_json(batch / f"replica_{k}"), read_json(again / f"replica_{k}")
-        first.pop("timing"), second.pop("timing")
-        assert first == second
+        _assert_same_replica(batch / f"replica_{k}", again / f"replica_{k}")
 
 
 def test_fit_learns_and_keeps_positivity(batch_fit, request):

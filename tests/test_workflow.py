@@ -33,7 +33,8 @@ def test_lint_and_dry_runs(workdir):
     # the default run: NNPDF4.0's DIS selection but HERA bottom (no FONLL)
     assert "data_commondata              18" in dry.stdout
     # the default theory is shipped: its tables are copied, not computed, and 100 replicas fitted
-    assert "theory_select" in dry.stdout and "fit_1_100" in dry.stdout
+    # in two jobs of 50
+    assert "theory_select" in dry.stdout and "fit_1_50" in dry.stdout and "fit_51_100" in dry.stdout
     assert "theory_coefficients" not in dry.stdout
     # regenerating it: 24 data + 5 positivity FK tables, eko in parts, the LHAPDF operator
     theory = workdir / "config" / "theory.yaml"

@@ -56,7 +56,7 @@ if "closure" in config:
                     f"{CLOSURE_DIR}/benchmarks/fit_{fit}/replicas_{first}-{last}.tsv"
                 conda:
                     "../../envs/disfit.yaml"
-                threads: 2
+                threads: FIT["threads_per_job"]
                 resources:
                     mem_mb=fit_memory(last - first + 1),
                     runtime=fit_runtime(last - first + 1),
@@ -69,7 +69,7 @@ if "closure" in config:
                 shell:
                     "disfit fit --config-json {params.config:q} {params.inputs}"
                     " --closure {input.closure} --closure-fit {params.fit}"
-                    " --replicas {params.replicas} --outdir {params.outdir} > {log} 2>&1"
+                    " --replicas {params.replicas} --threads {threads} --outdir {params.outdir} > {log} 2>&1"
 
         rule:
             name:

@@ -37,7 +37,7 @@ for first, last in FIT_BATCHES:
             f"{RUN}/benchmarks/fit/replicas_{first}-{last}.tsv"
         conda:
             "../../envs/disfit.yaml"
-        threads: 2
+        threads: FIT["threads_per_job"]
         resources:
             mem_mb=fit_memory(last - first + 1),
             runtime=fit_runtime(last - first + 1),
@@ -49,4 +49,4 @@ for first, last in FIT_BATCHES:
             outdir=lambda w, output: os.path.dirname(output[0]),
         shell:
             "disfit fit --config-json {params.config:q} {params.inputs}"
-            " --replicas {params.replicas} --outdir {params.outdir} > {log} 2>&1"
+            " --replicas {params.replicas} --threads {threads} --outdir {params.outdir} > {log} 2>&1"

@@ -49,7 +49,8 @@ if "hyperopt" in config:
             inputs=fit_arguments(),
         shell:
             "disfit hyperopt trial --config-json {params.config:q} {params.inputs}"
-            " --proposals {input.proposals} --trial {wildcards.trial} --out {output} > {log} 2>&1"
+            " --proposals {input.proposals} --trial {wildcards.trial} --threads {threads}"
+            " --out {output} > {log} 2>&1"
 
     rule hyperopt_default:
         input:
@@ -71,7 +72,7 @@ if "hyperopt" in config:
             inputs=fit_arguments(),
         shell:
             "disfit hyperopt trial --config-json {params.config:q} {params.inputs}"
-            " --out {output} > {log} 2>&1"
+            " --threads {threads} --out {output} > {log} 2>&1"
 
     rule hyperopt:
         input:

@@ -94,3 +94,10 @@ def add_command(
 #: an option naming a file or folder the command needs
 def required_path(help_text: str | None = None) -> dict[str, Any]:
     return {"required": True, "type": Path, "help": help_text}
+
+
+def add_threads(parser: argparse.ArgumentParser) -> None:
+    """--threads: TensorFlow's threads (the Snakemake job's)."""
+    parser.add_argument(
+        "--threads", type=int, default=None, help="TensorFlow threads (default: all cores)"
+    )

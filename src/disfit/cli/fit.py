@@ -11,8 +11,10 @@ from disfit.cli import arguments
 
 def _fit(args: argparse.Namespace) -> None:
     from disfit.closure.analysis import fit_closure_batch
+    from disfit.fit.blas import tensorflow_threads
     from disfit.fit.runner import fit_batch
 
+    tensorflow_threads(args.threads)
     if args.closure is not None:
         fit_closure_batch(
             arguments.config(args),
@@ -47,6 +49,7 @@ def add_parsers(stages) -> None:
         "--replicas", required=True, type=arguments.replica_numbers, help="N or FIRST-LAST"
     )
     p.add_argument("--outdir", required=True, type=Path, help="replica_<k>/ folders go here")
+    arguments.add_threads(p)
     p.add_argument(
         "--closure", type=Path, default=None, help="fit a closure fit's data: its closure data file"
     )

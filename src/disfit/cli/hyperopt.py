@@ -16,10 +16,13 @@ def _ask(args: argparse.Namespace) -> None:
 
 
 def _trial(args: argparse.Namespace) -> None:
+    from disfit.fit.blas import tensorflow_threads
     from disfit.hyperopt.scan import fit_trial
 
-    config = arguments.config(args)
-    fit_trial(config, arguments.fit_inputs(args), args.proposals, args.trial, args.out)
+    tensorflow_threads(args.threads)
+    fit_trial(
+        arguments.config(args), arguments.fit_inputs(args), args.proposals, args.trial, args.out
+    )
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -63,6 +66,7 @@ def add_parsers(stages) -> None:
     )
     p.add_argument("--trial", type=int, default=None, help="the trial's number (from 1)")
     p.add_argument("--out", required=True, type=Path, help="the trial's record (JSON)")
+    arguments.add_threads(p)
     p.set_defaults(func=_trial)
 
     p = commands.add_parser("report", help="the trials table, the best config and the report")

@@ -1,5 +1,5 @@
-"""The BLAS threads of the fit's float64 linear algebra, fixed so that replicas never depend on
-the machine's cores."""
+"""Threads of the fit: BLAS's for its float64 linear algebra, fixed so that replicas never depend
+on the machine's cores, and TensorFlow's, set from the job's threads."""
 
 from __future__ import annotations
 
@@ -25,3 +25,15 @@ def fixed_blas_threads(function: Callable) -> Callable:
             return function(*args, **kwargs)
 
     return wrapper
+
+
+def tensorflow_threads(threads: int | None) -> None:
+    """Run TensorFlow's (and XLA's) operations on `threads` threads, one operation at a time;
+    None keeps TensorFlow's default (all cores). A replica's numbers are the same bits on any
+    count (measured on the default fit, 1 and 2 threads; tests/test_fit.py)."""
+    if threads is None:
+        return
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+    tf.config.threading.set_inter_op_parallelism_threads(1)
