@@ -13,7 +13,9 @@ from threadpoolctl import threadpool_limits
 #: per replica). OpenBLAS's results depend on its thread count in the last bits, so the count
 #: is fixed here, not taken from the scheduler (Snakemake sets OMP_NUM_THREADS to a job's
 #: threads, which --cores scales down): the same config gives the same replicas on any cores.
-BLAS_THREADS = 2
+#: One: faster than two for the per-replica QRs of these sizes (50 replicas: 3.5 s against
+#: 6.2 s), and two jobs at once on 2 cores no longer oversubscribe them (32 s with two each).
+BLAS_THREADS = 1
 
 
 def fixed_blas_threads(function: Callable) -> Callable:
