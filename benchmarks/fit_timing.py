@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from disfit.fit.blas import fixed_blas_threads
+
 RUN = Path("results/default")
 CORES = 2
 
@@ -75,6 +77,7 @@ def work_per_replica_epoch(trainer) -> tuple[float, float]:
     return float(flops), float(4 * (2 * tr + vl))
 
 
+@fixed_blas_threads  # as fit_replicas: the fit's float64 setup on BLAS_THREADS
 def measure(replicas: int, epochs: int, threads: int | None) -> dict:
     started = time.perf_counter()
     from disfit.fit.blas import tensorflow_threads
@@ -99,9 +102,15 @@ def measure(replicas: int, epochs: int, threads: int | None) -> dict:
     first = time.perf_counter()
     trainer._chunk(tf.constant(0), tf.constant(PUSH_EACH))  # compile + first 100 epochs
     compiled = time.perf_counter()
-    trainer._chunk(tf.constant(PUSH_EACH), tf.constant(epochs - PUSH_EACH))
+    # chunks of PUSH_EACH epochs as the fit runs them, each timed: the median is the rate (a
+    # shared machine's hiccups land in a few chunks)
+    chunks = []
+    for epoch in range(PUSH_EACH, epochs, PUSH_EACH):
+        began = time.perf_counter()
+        trainer._chunk(tf.constant(epoch), tf.constant(min(PUSH_EACH, epochs - epoch)))
+        chunks.append((time.perf_counter() - began) / min(PUSH_EACH, epochs - epoch))
     done = time.perf_counter()
-    per = (done - compiled) / (replicas * (epochs - PUSH_EACH))
+    per = float(np.median(chunks)) / replicas
     flops, nbytes = work_per_replica_epoch(trainer)
     weights = b"".join(np.asarray(v.numpy()[0]).tobytes() for v in trainer.pdf.all_variables)
     return {
@@ -144,6 +153,8 @@ def _timed(function) -> float:
 
 
 def child(replicas: int, epochs: int, threads: int | None) -> subprocess.Popen:
+    """A measurement in its own process (the parent imports no TensorFlow and holds no large
+    array: a child's peak RSS starts from its parent's at the fork)."""
     command = [sys.executable, __file__, "--child", str(replicas), "--epochs", str(epochs)]
     if threads:
         command += ["--threads", str(threads)]
@@ -192,12 +203,18 @@ def main() -> None:
     parser.add_argument("--layouts", nargs="*", default=[])
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--child", type=int, default=None)
+    parser.add_argument("--peaks", action="store_true")
     args = parser.parse_args()
+    if args.peaks:
+        print(json.dumps(machine_peaks()))
+        return
     if args.child is not None:
         print(json.dumps(measure(args.child, args.epochs, args.threads)))
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    peaks = machine_peaks()
+    peaks = result(
+        subprocess.Popen([sys.executable, __file__, "--peaks"], stdout=subprocess.PIPE, text=True)
+    )
     print(
         f"machine: float32 GEMM {peaks['gemm_gflops']:.0f} GFLOP/s, memory "
         f"{peaks['memory_gb_per_s']:.1f} GB/s ({CORES} cores)"
