@@ -18,7 +18,7 @@ from disfit.fit.blas import fixed_blas_threads
 from disfit.fit.inputs import FitInputs, fit_inputs_from_config
 from disfit.fit.metrics import arc_lengths, dataset_chi2, integrability_numbers
 from disfit.fit.replicas import replica_seed
-from disfit.fit.train import Trainer, setup_replicas
+from disfit.fit.train import Trainer, lone_copy, setup_replicas
 from disfit.io.atomic import atomic_dir
 from disfit.io.replica import EXPORT_XGRID, write_history, write_json, write_replica_grids
 
@@ -49,19 +49,16 @@ def fit_replicas(
     """Fit `replicas` together and write outdir/replica_<k>/ for each; returns their JSONs."""
     started = time.perf_counter()
     seeds = {k: int(fit[k]) for k in ("trvlseed", "nnseed", "mcseed")}
-    # XLA compiles a batch of one to other kernels than larger batches (which all agree with each
-    # other bit for bit): a lone replica is fitted next to a copy of itself, so that a replica's
-    # result never depends on the batch it was fitted in
-    batch = list(replicas) * 2 if len(replicas) == 1 else list(replicas)
     diagonal_frac = float(fit["diagonal_frac"]) if fit["diagonal_basis"] else None
     setup = setup_replicas(
         inputs,
-        batch,
+        list(replicas),
         seeds,
         bool(fit["resample_negative_pseudodata"]),
         diagonal_frac,
         bool(fit["genrep"]),
     )
+    setup = lone_copy(setup)
     trainer = Trainer(inputs, setup, fit)
     prepared = time.perf_counter()
     result = trainer.run(progress)

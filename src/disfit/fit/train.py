@@ -83,6 +83,27 @@ def setup_replicas(
     return ReplicaSetup(list(replicas), nnseeds, np.array(trmasks), np.array(data), whitening)
 
 
+def lone_copy(setup: ReplicaSetup) -> ReplicaSetup:
+    """A one-replica setup as the replica next to a copy of itself; larger ones as they are. XLA
+    compiles a batch of one to other kernels than larger batches (which all agree with each
+    other bit for bit), so a lone replica is fitted in a batch of two: its result never depends
+    on the batch it was fitted in."""
+    if len(setup.replicas) != 1:
+        return setup
+
+    def twice(rows: np.ndarray | None) -> np.ndarray | None:
+        return None if rows is None else np.tile(rows, (2, 1))
+
+    return dataclasses.replace(
+        setup,
+        replicas=setup.replicas * 2,
+        nnseeds=setup.nnseeds * 2,
+        trmasks=twice(setup.trmasks),
+        pseudodata=twice(setup.pseudodata),
+        held_out=twice(setup.held_out),
+    )
+
+
 def _cholesky(covmat: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Lower Cholesky factor L of the covariance restricted to `rows`: |L⁻¹ r|² = rᵀ C⁻¹ r."""
     try:

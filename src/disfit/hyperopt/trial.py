@@ -14,13 +14,13 @@ import numpy as np
 import scipy.linalg as la
 
 from disfit.basis import FIT_ROTATION, FITTED_BASIS
-from disfit.closure.estimators import phi
+from disfit.closure.estimators import chi2, phi
 from disfit.data.covmat import sqrt_covmat
 from disfit.errors import DisfitError
 from disfit.fit.blas import fixed_blas_threads
 from disfit.fit.inputs import FitInputs
 from disfit.fit.metrics import integrability_numbers
-from disfit.fit.train import ReplicaSetup, Trainer, setup_replicas
+from disfit.fit.train import ReplicaSetup, Trainer, lone_copy, setup_replicas
 from disfit.hyperopt import penalties
 from disfit.hyperopt.rewards import FoldResult, best_replicas, trial_loss
 from disfit.hyperopt.space import fit_section
@@ -121,8 +121,8 @@ def score(
             lower = sqrt_covmat(inputs.covmat[np.ix_(rows, rows)])
             chosen = preds[best][:, rows]
             mean = chosen.mean(axis=0) - inputs.central[rows]
-            chi2 = float(np.sum(la.solve_triangular(lower, mean, lower=True) ** 2)) / rows.sum()
-            metrics[name] = (chi2, phi(lower, chosen) if len(best) > 1 else 0.0)
+            chi2_n = float(chi2(lower, mean)) / rows.sum()
+            metrics[name] = (chi2_n, phi(lower, chosen) if len(best) > 1 else 0.0)
         pens = {name: values[entries] for name, values in replica_penalties.items()}
         out.append(
             FoldResult(
@@ -158,17 +158,7 @@ def run_trial(
     fit = fit_section(config["fit"], params, hyper)
     folds = held_out_masks(inputs, kfold["partitions"])
     replicas = int(hyper["replicas"])
-    setup = stacked_setup(inputs, fit, replicas, folds)
-    lone = len(setup.replicas) == 1  # XLA: a batch of one compiles differently; fit a copy too
-    if lone:
-        setup = dataclasses.replace(
-            setup,
-            replicas=setup.replicas * 2,
-            nnseeds=setup.nnseeds * 2,
-            trmasks=np.tile(setup.trmasks, (2, 1)),
-            pseudodata=np.tile(setup.pseudodata, (2, 1)),
-            held_out=np.tile(setup.held_out, (2, 1)),
-        )
+    setup = lone_copy(stacked_setup(inputs, fit, replicas, folds))
     trainer = Trainer(inputs, setup, fit)
     prepared = time.perf_counter()
     result = trainer.run(progress)
