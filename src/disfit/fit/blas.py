@@ -32,7 +32,7 @@ def fixed_blas_threads(function: Callable) -> Callable:
 def tensorflow_threads(threads: int | None) -> None:
     """Run TensorFlow's (and XLA's) operations on `threads` threads, one operation at a time;
     None keeps TensorFlow's default (all cores). A replica's numbers are the same bits on any
-    count (measured on the default fit, 1 and 2 threads; tests/test_fit.py)."""
+    count (measured on the default fit, 1 and 2 threads: benchmarks/fit_timing.py's layouts)."""
     if threads is None:
         return
     import tensorflow as tf
