@@ -49,6 +49,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,19 +82,34 @@ def site_packages() -> Path:
     return path
 
 
+#: n3fit's progress line, every 100 epochs
+EPOCH_LINE = re.compile(r"Epoch (\d+)/\d+:")
+
+
 def run(cmd: list, log_file: Path | None = None, **kwargs) -> float:
-    """Run `cmd` (on CORE), its output into `log_file`; the wall seconds it took."""
+    """Run `cmd` (on CORE), its output into `log_file`; the wall seconds it took. The seconds
+    since the start at which each n3fit progress line arrived go to `log_file`.epochs.json (the
+    steady rate, compilation excluded: see steady_rate)."""
     cmd = ["taskset", "-c", CORE, *map(str, cmd)]
     log.info("$ %s", " ".join(cmd))
     start = time.perf_counter()
     if log_file is None:
         subprocess.run(cmd, check=True, **kwargs)
-    else:
-        with open(log_file, "w") as out:
-            done = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, **kwargs)
-        if done.returncode:
-            tail = log_file.read_text().splitlines()[-30:]
-            raise SystemExit(f"{cmd[3]} failed ({log_file}):\n" + "\n".join(tail))
+        return time.perf_counter() - start
+    stamps = []
+    kwargs["env"] = dict(kwargs.get("env", os.environ), PYTHONUNBUFFERED="1")
+    with open(log_file, "w") as out:
+        with subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs
+        ) as proc:
+            for line in proc.stdout:
+                out.write(line)
+                if match := EPOCH_LINE.search(line):
+                    stamps.append((int(match[1]), time.perf_counter() - start))
+    if proc.returncode:
+        tail = log_file.read_text().splitlines()[-30:]
+        raise SystemExit(f"{cmd[3]} failed ({log_file}):\n" + "\n".join(tail))
+    Path(f"{log_file}.epochs.json").write_text(json.dumps(stamps))
     return time.perf_counter() - start
 
 
@@ -546,6 +562,21 @@ def replica_timing(code: str, jsons: list[dict]) -> dict:
     }
 
 
+def steady_rate(code: str, jsons: list[dict], n3fit_log: Path) -> float:
+    """ms per replica-epoch after the first 100 epochs, which hold each code's compilation
+    (n3fit's tf.function tracing, disfit's XLA): n3fit's from the arrival times of its progress
+    lines (epoch 100 to its last), disfit's from its training time less the first 100
+    iterations' (`timing.first_iterations`)."""
+    if code == "n3fit":
+        stamps = json.loads(Path(f"{n3fit_log}.epochs.json").read_text())
+        (e0, t0), (e1, t1) = stamps[0], stamps[-1]
+        return 1e3 * (t1 - t0) / (len(jsons) * (e1 - e0))
+    timing = jsons[0]["timing"]
+    epochs = max(j["stop_epoch"] for j in jsons) - 100
+    training = timing["walltime"]["replica_fitted"] - timing["first_iterations"]
+    return 1e3 * training / (len(jsons) * epochs)
+
+
 def distances(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """validphys' distance_grids and variance_distance_grids of two replica samples (R, ...)."""
     na, nb = len(a), len(b)
@@ -736,6 +767,15 @@ def step_compare(args) -> None:
         for code in codes[1:]
     }
     summary["timing"] = {code: replica_timing(code, js) for code, js in jsons.items()}
+    n3fit_log = args.workdir / f"{name}.n3fit.log"
+    if (
+        Path(f"{n3fit_log}.epochs.json").is_file()
+        and "first_iterations" in jsons["disfit"][0]["timing"]
+    ):
+        for code in ("n3fit", "disfit"):
+            summary["timing"][code]["steady_ms_per_replica_epoch"] = steady_rate(
+                code, jsons[code], n3fit_log
+            )
     walls = {"n3fit": n3fit_dir, **folders}
     for code in codes:
         wall = walls[code] / "sbs_wall.json"
@@ -858,6 +898,15 @@ def markdown(summary: dict, pseudodata: bool = True) -> str:
 
     row("POS_PASS", lambda c: f"{summary['pos_state'][c].count('POS_PASS')}")
     row("ms per replica-epoch", lambda c: f"{t[c]['ms_per_replica_epoch']:.2f}")
+    if "steady_ms_per_replica_epoch" in t.get("disfit", {}):
+        row(
+            "ms per replica-epoch after epoch 100 (no compilation)",
+            lambda c: (
+                f"{t[c]['steady_ms_per_replica_epoch']:.3f}"
+                if "steady_ms_per_replica_epoch" in t[c]
+                else ""
+            ),
+        )
     row("epochs trained (last stop)", lambda c: f"{t[c]['epochs']}")
     row("setup s / training s", lambda c: f"{t[c]['setup_s']:.0f} / {t[c]['training_s']:.0f}")
     row("command wall s", lambda c: f"{t[c].get('command_wall_s', float('nan')):.0f}")

@@ -218,6 +218,23 @@ class TriangularBlocks:
         return tf.concat(out, axis=1)
 
 
+@dataclasses.dataclass(frozen=True)
+class DiagonalRows:
+    """The design and every replica's pseudo-data in the diagonal basis (whitening · design,
+    whitening · data): computed once for the training and the validation χ², which take
+    complementary rows of them."""
+
+    design: np.ndarray  # (eigenmodes, columns)
+    data: np.ndarray  # (replicas, eigenmodes)
+
+    @classmethod
+    def of(cls, setup: ReplicaSetup, design: np.ndarray) -> DiagonalRows:
+        # one matrix-vector product per replica, as before: a GEMM over the batch would round
+        # differently and make a replica's numbers depend on its batch
+        data = np.stack([setup.whitening @ d for d in setup.pseudodata])
+        return cls(setup.whitening @ design, data)
+
+
 class ChiSquare:
     """χ² of the training or the validation points of every replica, as TF tensors.
 
@@ -234,6 +251,7 @@ class ChiSquare:
         setup: ReplicaSetup,
         training: bool,
         predictions: Predictions | None = None,
+        rotated: DiagonalRows | None = None,
     ) -> None:
         import tensorflow as tf
 
@@ -248,7 +266,8 @@ class ChiSquare:
         self.npoints = (masks & keep).sum(axis=1).astype(np.int64)
         self.norm = tf.constant(np.maximum(self.npoints, 1), tf.float32)
         design = self.predictions.design
-        rotated = None if setup.whitening is None else setup.whitening @ design
+        if rotated is None and setup.whitening is not None:
+            rotated = DiagonalRows.of(setup, design)
         cols = design.shape[1]
         # float32 from the start (one array, not a float64 copy per replica): replicas with
         # fewer points than columns, unequal, get zero rows
@@ -258,7 +277,7 @@ class ChiSquare:
         const = np.zeros(len(masks))
         for k, (mask, data, kept) in enumerate(zip(masks, setup.pseudodata, keep, strict=True)):
             if rotated is not None:  # diagonal basis: the eigenmodes of `mask`
-                g, b = rotated[mask], (setup.whitening @ data)[mask]
+                g, b = rotated.design[mask], rotated.data[k][mask]
             elif kept.all():
                 g, b = _whitened(inputs, design, mask, data)
             else:  # held-out rows: zero residuals under the unchanged covariance (n3fit)
@@ -296,6 +315,8 @@ class FitResult:
     ntr: np.ndarray  # training points per replica
     nvl: np.ndarray
     seconds: float
+    # the first PUSH_EACH iterations, their compilation included: the rest is the steady rate
+    first_seconds: float = 0.0
 
 
 def lagrange_schedule(
@@ -318,7 +339,8 @@ class Trainer:
         import keras
         import tensorflow as tf
 
-        self.inputs, self.setup, self.fit = inputs, setup, fit
+        # the whitening (ndata² floats) is not needed once the χ² are built
+        self.inputs, self.setup, self.fit = inputs, dataclasses.replace(setup, whitening=None), fit
         self.epochs = int(fit["epochs"])
         self.patience = int(fit["stopping_patience"] * self.epochs)
         self.threshold_chi2 = float(fit["threshold_chi2"])
@@ -329,7 +351,10 @@ class Trainer:
         self.pdf = ReplicaPDF(Architecture.from_config(fit), setup.nnseeds, scaler)
         nrep = len(setup.replicas)
         self.predictions = Predictions(inputs)
-        self.training = ChiSquare(inputs, setup, True, self.predictions)
+        rotated = None
+        if setup.whitening is not None:
+            rotated = DiagonalRows.of(setup, self.predictions.design)
+        self.training = ChiSquare(inputs, setup, True, self.predictions, rotated)
         nvl = (~setup.trmasks).sum(axis=1)
         self.no_validation = bool(np.all(nvl == 0))
         if not self.no_validation and np.any(nvl == 0):
@@ -342,7 +367,7 @@ class Trainer:
         self.validation = (
             self.training
             if self.no_validation
-            else ChiSquare(inputs, setup, False, self.predictions)
+            else ChiSquare(inputs, setup, False, self.predictions, rotated)
         )
 
         def lagrange(sets, config) -> tuple[Any, Any, Any]:
@@ -392,7 +417,9 @@ class Trainer:
             "nan": tf.Variable(tf.zeros((nrep,), tf.bool)),
             "stop_epoch": tf.Variable(tf.fill((nrep,), self.epochs - 1)),
         }
-        self._chunk = tf.function(self._run_chunk, jit_compile=True)
+        # autograph=False: the loop is an explicit tf.while_loop, its ifs on Python values;
+        # converting the code took seconds of every start-up
+        self._chunk = tf.function(self._run_chunk, jit_compile=True, autograph=False)
 
     def restore(self, result: FitResult) -> None:
         """Put the weights `run` chose (each replica's best) back into the model."""
@@ -525,14 +552,17 @@ class Trainer:
         import tensorflow as tf
 
         start = time.perf_counter()
+        first = 0.0
         history = []
         iteration, total = 0, self.epochs + 1
         while iteration < total and bool(tf.reduce_any(self.state["active"])):
             count = min(PUSH_EACH, total - iteration)
             tr, vl = self._chunk(tf.constant(iteration), tf.constant(count))
             history.append({"epoch": iteration, "chi2_tr": tr.numpy(), "chi2_vl": vl.numpy()})
+            first = first or time.perf_counter() - start
+            done = min(iteration, self.epochs)  # the last iteration checks, trains nothing
             iteration += count
-            if progress:
+            if progress and min(iteration, self.epochs) > done:
                 progress(min(iteration, self.epochs), self.epochs)
         st = {k: v.numpy() for k, v in self.state.items()}
         never = st["best_epoch"] < 0
@@ -554,4 +584,5 @@ class Trainer:
             if self.no_validation
             else self.validation.npoints,
             seconds=time.perf_counter() - start,
+            first_seconds=first,
         )

@@ -103,7 +103,8 @@ def read_dataset(path: str | Path) -> DataSet:
     table, meta = read_parquet(path, SCHEMA, SCHEMA_VERSION, _REQUIRED)
     systematics = meta.get("systematics", [])
     names = [f"sys_{k + 1:04d}" for k in range(len(systematics))]
-    missing = [n for n in names if n not in table.column_names]
+    present = set(table.column_names)  # a property that builds a list on every call
+    missing = [n for n in names if n not in present]
     if missing:
         raise DisfitError(f"{path}: systematic columns {missing[:3]} missing from the data table")
     df = table.to_pandas()
