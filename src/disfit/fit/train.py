@@ -228,7 +228,10 @@ class DiagonalRows:
     data: np.ndarray  # (replicas, eigenmodes)
 
     @classmethod
-    def of(cls, setup: ReplicaSetup, design: np.ndarray) -> DiagonalRows:
+    def of(cls, setup: ReplicaSetup, design: np.ndarray) -> DiagonalRows | None:
+        """The rows of `setup`'s diagonal basis; None for the per-dataset split."""
+        if setup.whitening is None:
+            return None
         # one matrix-vector product per replica, as before: a GEMM over the batch would round
         # differently and make a replica's numbers depend on its batch
         data = np.stack([setup.whitening @ d for d in setup.pseudodata])
@@ -266,7 +269,7 @@ class ChiSquare:
         self.npoints = (masks & keep).sum(axis=1).astype(np.int64)
         self.norm = tf.constant(np.maximum(self.npoints, 1), tf.float32)
         design = self.predictions.design
-        if rotated is None and setup.whitening is not None:
+        if rotated is None:
             rotated = DiagonalRows.of(setup, design)
         cols = design.shape[1]
         # float32 from the start (one array, not a float64 copy per replica): replicas with
@@ -351,9 +354,7 @@ class Trainer:
         self.pdf = ReplicaPDF(Architecture.from_config(fit), setup.nnseeds, scaler)
         nrep = len(setup.replicas)
         self.predictions = Predictions(inputs)
-        rotated = None
-        if setup.whitening is not None:
-            rotated = DiagonalRows.of(setup, self.predictions.design)
+        rotated = DiagonalRows.of(setup, self.predictions.design)
         self.training = ChiSquare(inputs, setup, True, self.predictions, rotated)
         nvl = (~setup.trmasks).sum(axis=1)
         self.no_validation = bool(np.all(nvl == 0))
