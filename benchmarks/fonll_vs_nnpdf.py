@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,8 @@ def compare(grids: Path, config_path: Path) -> list[dict]:
     rows = []
     for table in sorted((run / "theory" / "fktables").glob("*.parquet")):
         path = grids / f"{table.stem}.pineappl.lz4"
+        if not path.is_file():  # one grid for BCDMS' beam energies (F2 has no y dependence)
+            path = grids / f"{re.sub(r'_[0-9]+GEV_EM_', '_EM_', table.stem)}.pineappl.lz4"
         if not path.is_file():
             continue
         fk = read_fktable(table)
@@ -92,7 +95,8 @@ def compare(grids: Path, config_path: Path) -> list[dict]:
         ours_kin = np.array([[p["Q2"], p["x"]] for p in points])
         match = np.array([int(np.argmin(np.abs(limits / k - 1).sum(axis=1))) for k in ours_kin])
         if not np.allclose(limits[match], ours_kin, rtol=1e-6):
-            raise SystemExit(f"{path}: its bins are not the points of {table.stem}")
+            print(f"{table.stem:40s} skipped: the bins of {path.name} are not its points")
+            continue
         kept = np.flatnonzero(ours_kin[:, 0] >= card["Q0"] ** 2)
         theirs = np.asarray(
             nnpdf_grid.convolve(

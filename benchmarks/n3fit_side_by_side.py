@@ -12,7 +12,7 @@ exist (delete them to redo one); all scratch goes under --workdir. Steps:
    the NNPDF theory folder `theory_<--theory-id>` (PineAPPL) where validphys looks for theories
    (`<env>/share/NNPDF/theories`), with NNPDF's FK-table names (the integrability tables of
    T3/T8 as INTEGXT3/INTEGXT8, as nnpdf_data's NNPDF_INTEG_3GEV names them), and its theory
-   card (disfit's resolved card: ZM-VFNS, NNLO, Q0 1.65 GeV, ...) in nnpdf_data's theory_cards.
+   card (disfit's resolved card: FONLL-C, NNLO, Q0 1.65 GeV, ...) in nnpdf_data's theory_cards.
    Every FK table nnpdf_data's metadata names for the fitted datasets and constraint sets is
    checked to be there.
 3. t0: disfit's t0 PDF (resources/t0/dis_exp: replica 0 of a disfit postfit, x·f at Q0 on the
@@ -968,7 +968,7 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
     parser.add_argument("--mode", choices=MODES, default="per-dataset")
-    parser.add_argument("--theory-id", type=int, default=999001)
+    parser.add_argument("--theory-id", type=int, default=999003)
     parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
     parser.add_argument(
         "--exclude",

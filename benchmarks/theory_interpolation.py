@@ -53,7 +53,7 @@ def interpolation_accuracy(
     order: str, xgrid_points: int = 50, node_ratio: float = 1.3, verbose: bool = True
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """(interpolated, exact) predictions of BCDMS p F2 for the toy PDF, and the node count."""
-    config = {"order": order, "xgrid_points": xgrid_points}
+    config = {"order": order, "scheme": "ZM-VFNS", "xgrid_points": xgrid_points}
     card, grid = theory_card(config), xgrid(config)
     points = dataset_fktable_points("BCDMS_NC_NOTFIXED_P_EM-F2", "legacy_dw")
     start = time.perf_counter()
@@ -108,7 +108,7 @@ def interpolation_study(
 ) -> dict[tuple[float, int], dict[str, float]]:
     """Largest relative difference interpolated/exact per sample, for each (node ratio,
     interpolation points), with the node count: operators at every exact Q² computed once."""
-    config = {"order": order, "xgrid_points": xgrid_points}
+    config = {"order": order, "scheme": "ZM-VFNS", "xgrid_points": xgrid_points}
     card, grid = theory_card(config), xgrid(config)
     coefficients = {}
     for label, (dataset, variant, xmax) in STUDY.items():

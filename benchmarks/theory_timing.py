@@ -1,9 +1,11 @@
 """Time the theory stage: FK tables of the default DIS selection + positivity + integrability.
 
-    python benchmarks/theory_timing.py            # regenerate in a scratch copy, then report
+    python benchmarks/theory_timing.py --scheme ZM-VFNS   # regenerate in a scratch copy, report
     python benchmarks/theory_timing.py RUN_DIR    # report on an existing run (results/<run>)
     python benchmarks/theory_timing.py --costs    # yadism s/point per scheme part, eko s/node
-    python benchmarks/theory_timing.py --nodes 2.0:6   # regenerate with other Q² nodes
+    python benchmarks/theory_timing.py --scheme ZM-VFNS --nodes 1.3:4   # other Q² nodes
+
+Without --scheme the default theory (FONLL-C: hours of CPU) is regenerated.
 
 Prints the wall time of the regeneration and its ratio to the 10-minute target, and the CPU
 time per kind of job from Snakemake's benchmark files. `--costs` times yadism on samples of
@@ -13,6 +15,7 @@ with target-mass corrections on and off, and one eko node; run it on an idle mac
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -153,15 +156,18 @@ def main() -> None:
         print("FONLL-C (7 parts) / ZM-VFNS per point:")
         print((fonll / zm).round(1).to_string())
         return
-    if len(sys.argv) > 1 and not sys.argv[1].startswith("--"):
-        run, wall = Path(sys.argv[1]), None
-    else:  # --nodes RATIO:POINTS: another Q² node spacing and interpolation order
-        nodes = sys.argv[2].split(":") if sys.argv[1:2] == ["--nodes"] else None
-        theory = (
-            {"node_ratio": float(nodes[0]), "interpolation_points": int(nodes[1])}
-            if nodes
-            else None
-        )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", nargs="?", type=Path, help="report on this results/<run> folder")
+    parser.add_argument("--scheme", help="theory.scheme of the regeneration")
+    parser.add_argument("--nodes", help="theory.node_ratio:interpolation_points, e.g. 1.3:4")
+    args = parser.parse_args()
+    if args.run is not None:
+        run, wall = args.run, None
+    else:
+        theory: dict = {"scheme": args.scheme} if args.scheme else {}
+        if args.nodes:
+            ratio, points = args.nodes.split(":")
+            theory.update(node_ratio=float(ratio), interpolation_points=int(points))
         wall, run = regenerate(theory)
     table = summarise(run)
     print(table.to_string())

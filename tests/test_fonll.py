@@ -58,7 +58,7 @@ def test_fonll_orders_and_parts_are_checked():
     with pytest.raises(DisfitError, match="FONLL part must be"):
         fonll_part(theory_card({"scheme": "FONLL-C"}), 7)
     with pytest.raises(DisfitError, match="asked of a ZM-VFNS theory"):
-        fonll_part(theory_card({}), 0)
+        fonll_part(theory_card({"scheme": "ZM-VFNS"}), 0)
 
 
 def test_yadism_jobs_of_a_fonll_table():

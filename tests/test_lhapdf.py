@@ -79,9 +79,14 @@ def test_theories_with_the_same_evolution_share_the_operator():
     from disfit.theory.card import EVOLUTION_KEYS, evolution_id, theory_card, theory_id
 
     base = evolution_id({})
-    for same in ({"scheme": "FONLL-C"}, {"tmc": False}):
+    for same in ({"scheme": "ZM-VFNS"}, {"tmc": False}):
         assert evolution_id(same) == base and theory_id(same) != theory_id({})
-    for other in ({"alphas": 0.119}, {"mb": 4.5}, {"q0": 1.5}, {"order": "NLO"}):
+    for other in (
+        {"alphas": 0.119},
+        {"mb": 4.5},
+        {"q0": 1.5},
+        {"order": "NLO", "scheme": "FONLL-A"},
+    ):
         assert evolution_id(other) != base
     card = theory_card({})
     only = {k: card[k] for k in EVOLUTION_KEYS if k in card}

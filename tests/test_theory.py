@@ -41,7 +41,7 @@ def identity_operator(grid: np.ndarray) -> np.ndarray:
 def test_lo_f2_at_q0_is_the_parton_model():
     """At LO without target-mass corrections and at Q² = Q0² (no evolution), the photon-exchange
     F2 of the proton is x Σ e_q² (q + q̄) over the nf = 4 active quarks."""
-    config = {"order": "LO", "tmc": False, "xgrid_points": 30}
+    config = {"order": "LO", "scheme": "ZM-VFNS", "tmc": False, "xgrid_points": 30}
     card, grid = theory_card(config), xgrid(config)
     q2 = card["Q0"] ** 2
     xs = grid[6:27:5]  # on the interpolation nodes, where the x interpolation is exact
@@ -65,7 +65,7 @@ def test_lo_f2_at_q0_is_the_parton_model():
 def test_central_coefficients_do_not_need_scale_variations():
     """yadism with its scale-variation terms off (what the theory stage runs) gives the central
     coefficients of a run with them on, bitwise, at NLO."""
-    config = {"order": "NLO"}
+    config = {"order": "NLO", "scheme": "ZM-VFNS"}
     card, grid = theory_card(config), xgrid(config)
     points = dataset_fktable_points("SLAC_NC_NOTFIXED_P_EM-F2", "legacy_dw")["SLAC_NC_EM_P_F2"]
     observables = observables_card("SLAC_NC_EM_P_F2", points[:2], grid)
@@ -81,7 +81,7 @@ def test_coefficients_in_parts_join_to_one_run(tmp_path):
     """An FK table's points split into yadism jobs (theory.points_per_job, chunks in Q² order)
     give, joined in the table's order, the arrays of one run over all points, bitwise."""
     config = {
-        "theory": {"order": "LO", "xgrid_points": 20},
+        "theory": {"order": "LO", "scheme": "ZM-VFNS", "xgrid_points": 20},
         "datasets": [{"dataset": "SLAC_NC_NOTFIXED_P_EM-F2", "variant": "legacy_dw"}],
     }
     name = "SLAC_NC_EM_P_F2"
@@ -103,7 +103,7 @@ def test_coefficients_in_parts_join_to_one_run(tmp_path):
 
 
 def test_positivity_pdf_and_integrability_tables():
-    config = {"order": "NLO", "xgrid_points": 30}
+    config = {"order": "NLO", "scheme": "ZM-VFNS", "xgrid_points": 30}
     card, grid = theory_card(config), xgrid(config)
     xs = positivity_x()
     assert len(xs) == 20 and xs[0] == 5e-7 and xs[-1] == pytest.approx(0.9)
@@ -140,9 +140,9 @@ def test_catalog_covers_the_default_datasets(nnpdf40_selection):
 
 def test_theory_id_follows_the_settings():
     base = theory_id({})
-    assert base == theory_id({"card": 40000000, "scheme": "ZM-VFNS"})
-    assert base != theory_id({"order": "NLO"}) != theory_id({"xgrid_points": 40})
-    card = theory_card({"mb": 4.5, "order": "NLO", "tmc": False})
+    assert base == theory_id({"card": 40000000, "scheme": "FONLL-C"})
+    assert base != theory_id({"scheme": "ZM-VFNS"}) != theory_id({"xgrid_points": 40})
+    card = theory_card({"mb": 4.5, "order": "NLO", "tmc": False, "scheme": "ZM-VFNS"})
     assert (card["mb"], card["Qmb"], card["PTO"], card["TMC"], card["FNS"]) == (
         4.5,
         4.5,

@@ -16,53 +16,53 @@ from disfit.io.fktable import read_fktable
 from disfit.theory.assemble import fktable_from_coefficients
 from disfit.theory.card import theory_card, theory_id, xgrid
 from disfit.theory.coefficients import dataset_fktable_points, observables_card, run_yadism
-from disfit.theory.evolution import compute_eko, load_operators, strong_coupling
+from disfit.theory.evolution import (
+    compute_eko,
+    load_operators,
+    strong_coupling,
+    theory_patches,
+)
+from disfit.theory.fonll import FONLL_PARTS, is_fonll
+from disfit.theory.qgrid import patch_of
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def test_regenerated_subset_reproduces_the_shipped_tables(tmp_path):
-    config: dict = {}
-    card, grid = theory_card(config), xgrid(config)
-    shipped = ROOT / "resources" / "theory" / theory_id(config)
-    folders = {
-        "BCDMS_NC_100GEV_EM_P_F2": "fktables",
-        "NNPDF_POS_F2U_40": "positivity",
-        "NNPDF_POS_F2C_40": "positivity",
-    }
-    bcdms = dataset_fktable_points("BCDMS_NC_NOTFIXED_P_EM-F2", "legacy_dw")
-    subsets = {  # name → (row indices, points); all below the bottom threshold (nf = 4)
-        "BCDMS_NC_100GEV_EM_P_F2": [
-            (i, p) for i, p in enumerate(bcdms["BCDMS_NC_100GEV_EM_P_F2"]) if p["Q2"] == 7.5
-        ],
-        **{
-            name: [
-                (i, {"x": float(x), "Q2": POSITIVITY_Q2, "y": 1.0})
-                for i, x in enumerate(positivity_x())
-            ]
-            for name in ("NNPDF_POS_F2U_40", "NNPDF_POS_F2C_40")
-        },
-    }
+def regenerate_and_compare(
+    theory: dict, shipped: Path, subsets: dict, folders: dict, nfs: tuple, tmp_path: Path
+) -> None:
+    """Recompute the rows `subsets` ({FK table: [(row, point)]}) of the tables in `shipped`
+    (folder of each in `folders`) with yadism and an eko operator at each point's exact Q² (the
+    FONLL families nf in `nfs`, or the VFNS one with nfs = (None,)), and compare: 1e-4
+    relative (the issue's interpolation accuracy), 1e-6 of the largest where a prediction
+    crosses zero (F2c at large x)."""
+    card, grid = theory_card(theory), xgrid(theory)
     q2s = sorted({p["Q2"] for rows in subsets.values() for _, p in rows})
-    assert q2s == [5.0, 7.5] and len(subsets["BCDMS_NC_100GEV_EM_P_F2"]) >= 2
-    compute_eko(card, [(q2, 4) for q2 in q2s], grid, tmp_path / "eko.tar")
-    nodes, operators, _ = load_operators(tmp_path / "eko.tar")
-    node_q2 = np.array([q2 for q2, _ in nodes])
+    vfns = theory_patches(card)
+    nodes = [(q2, patch_of(q2, vfns).nf if nf is None else nf) for q2 in q2s for nf in nfs]
+    compute_eko(card, nodes, grid, tmp_path / "eko.tar")
+    computed, operators, _ = load_operators(tmp_path / "eko.tar")
 
     def exact(q2: float, nf: int | None = None) -> np.ndarray:  # the operator at this very Q²
-        i = int(np.argmin(np.abs(node_q2 - q2)))
-        assert abs(node_q2[i] / q2 - 1) < 1e-9
+        nf = patch_of(q2, vfns).nf if nf is None else nf
+        (i,) = [i for i, (q, n) in enumerate(computed) if n == nf and abs(q / q2 - 1) < 1e-9]
         return operators[i]
 
     a_s = strong_coupling(card)
+    parts = FONLL_PARTS if is_fonll(card) else [None]
     for name, rows in subsets.items():
-        index = [i for i, _ in rows]
-        coefficients = run_yadism(card, observables_card(name, [p for _, p in rows], grid))
-        fresh = fktable_from_coefficients(name, {None: coefficients}, card, exact, a_s, "x")
+        index, points = [i for i, _ in rows], [p for _, p in rows]
+        coefficients = {
+            (None if part is None else k): run_yadism(
+                card if part is None else part.card(card),
+                observables_card(name, points, grid),
+            )
+            for k, part in enumerate(parts)
+        }
+        fresh = fktable_from_coefficients(name, coefficients, card, exact, a_s, "x")
         stored = read_fktable(shipped / folders[name] / f"{name}.parquet")
         expected = stored.predict_fn(toy_xf_evolution)[index]
-        # 1e-4 relative, and 1e-6 of the largest where a prediction crosses zero (F2c at large x)
         np.testing.assert_allclose(
             fresh.predict_fn(toy_xf_evolution),
             expected,
@@ -71,6 +71,34 @@ def test_regenerated_subset_reproduces_the_shipped_tables(tmp_path):
         )
         dense_fresh, dense_stored = fresh.dense(), stored.dense()[index]
         assert np.abs(dense_fresh - dense_stored).max() <= 1e-4 * np.abs(dense_stored).max()
+
+
+def fonll_c_subsets() -> dict:
+    """HERA charm and bottom σ_red at Q² = 5 GeV² (between mc² and mb²: parts 00, 01, 02, 03
+    and 06 count) and the F2c positivity table (Q² = 5 GeV² too): one Q², three operators."""
+    subsets = {}
+    for dataset in ("HERA_NC_318GEV_EAVG_CHARM-SIGMARED", "HERA_NC_318GEV_EAVG_BOTTOM-SIGMARED"):
+        ((name, points),) = dataset_fktable_points(dataset, "legacy").items()
+        subsets[name] = [(i, p) for i, p in enumerate(points) if p["Q2"] == POSITIVITY_Q2]
+    subsets["NNPDF_POS_F2C_40"] = [
+        (i, {"x": float(x), "Q2": POSITIVITY_Q2, "y": 1.0}) for i, x in enumerate(positivity_x())
+    ]
+    return subsets
+
+
+def test_regenerated_subset_reproduces_the_shipped_tables(tmp_path):
+    """The default theory's shipped tables: FONLL-C, seven yadism runs per subset."""
+    config: dict = {}
+    assert theory_card(config)["FNS"] == "FONLL-C"
+    subsets = fonll_c_subsets()
+    assert [len(rows) for rows in subsets.values()] == [4, 1, 20]
+    folders = {
+        "HERA_NC_318GEV_EAVG_SIGMARED_CHARM": "fktables",
+        "HERA_NC_318GEV_EAVG_SIGMARED_BOTTOM": "fktables",
+        "NNPDF_POS_F2C_40": "positivity",
+    }
+    shipped = ROOT / "resources" / "theory" / theory_id(config)
+    regenerate_and_compare(config, shipped, subsets, folders, (3, 4, 5), tmp_path)
 
 
 def test_interpolated_operator_matches_exact_q2_for_bcdms():

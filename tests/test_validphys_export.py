@@ -19,7 +19,7 @@ import yaml
 from helpers import ROOT, snakemake
 
 NNPDF_ENV = Path.home() / ".cache" / "disfit" / "nnpdf-4.1.5"
-THEORY_ID = 999001  # where benchmarks/n3fit_side_by_side.py installs disfit's default theory
+THEORY_ID = 999003  # where benchmarks/n3fit_side_by_side.py installs disfit's default theory
 DATASET, VARIANT = "NMC_NC_NOTFIXED_P_EM-SIGMARED", "legacy"
 
 

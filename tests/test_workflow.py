@@ -30,38 +30,40 @@ def test_lint_and_dry_runs(workdir):
     assert lint.returncode == 0, lint.stdout + lint.stderr
     dry = snakemake(workdir, "-n")
     assert dry.returncode == 0, dry.stderr
-    # the default run: NNPDF4.0's DIS selection but HERA bottom (no FONLL)
-    assert "data_commondata              18" in dry.stdout
+    # the default run: NNPDF4.0's DIS selection, all 19 datasets (FONLL-C: HERA bottom too)
+    assert "data_commondata              19" in dry.stdout
     # the default theory is shipped: its tables are copied, not computed, and 100 replicas fitted
     # in two jobs of 50
     assert "theory_select" in dry.stdout and "fit_1_50" in dry.stdout and "fit_51_100" in dry.stdout
     assert "theory_coefficients" not in dry.stdout
-    # regenerating it: 24 data + 5 positivity FK tables, eko in parts, the LHAPDF operator
+    # regenerating it: seven FONLL parts per table in jobs sized by their cost, 25 data + 5
+    # positivity FK tables, eko in parts, the LHAPDF operator
     theory = workdir / "config" / "theory.yaml"
     theory.write_text("theory: {regenerate: true}\n")
-    dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
-    assert dry.returncode == 0, dry.stderr
-    for jobs in (
-        "theory_coefficients             48",
-        "theory_eko                       2",
-        "lhapdf_eko                       2",
-        "lhapdf_operator                  1",
-        "theory_fktable                  24",
-        "theory_positivity_fktable        5",
-        "theory_dataset                  18",
-    ):
-        assert jobs in dry.stdout, dry.stdout[-2000:]
-    # FONLL-C: seven parts per table in jobs sized by their cost; the LHAPDF operator of the
-    # ZM-VFNS theory (same evolution) is the shipped one
-    theory.write_text("theory: {scheme: FONLL-C}\n")
     dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
     assert dry.returncode == 0, dry.stderr
     datasets = yaml.safe_load((workdir / "config" / "config.yaml").read_text())["datasets"]
     tables = [*fktable_datasets(datasets), *POSITIVITY_STRUCTURE_FUNCTIONS]
     jobs = sum(len(coefficient_jobs(t, "FONLL-C", 150)) for t in tables)
-    assert len(tables) == 29 and jobs > 7 * 29
+    assert len(tables) == 30 and jobs > 7 * 30
+    for line in (
+        rf"theory_coefficients +{jobs}\n",
+        "theory_eko                       2",
+        "lhapdf_eko                       2",
+        "lhapdf_operator                  1",
+        "theory_fktable                  25",
+        "theory_positivity_fktable        5",
+        "theory_dataset                  19",
+    ):
+        assert re.search(line, dry.stdout), dry.stdout[-2000:]
+    # ZM-VFNS: one yadism run per table in jobs of 150 points; the LHAPDF operator of the
+    # FONLL-C theory (same evolution) is the shipped one
+    theory.write_text("theory: {scheme: ZM-VFNS}\n")
+    dry = snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(theory))
+    assert dry.returncode == 0, dry.stderr
+    jobs = sum(len(coefficient_jobs(t, "ZM-VFNS", 150)) for t in tables)
     assert re.search(rf"theory_coefficients +{jobs}\n", dry.stdout), dry.stdout[-2000:]
-    assert "theory_fktable                  24" in dry.stdout
+    assert "theory_fktable                  25" in dry.stdout
     assert "lhapdf_operator_select" in dry.stdout and "lhapdf_eko" not in dry.stdout
 
 
@@ -103,7 +105,7 @@ def test_reruns_follow_what_changed(workdir, tiny_run):
     jobs = job_counts(dry.stdout)
     assert jobs.keys() == {"fit_1_1", "fit_2_2", "postfit", "lhapdf", "report", "all"}, jobs
     theory = workdir / "config" / "theory-change.yaml"
-    theory.write_text("theory: {order: NLO}\n")
+    theory.write_text("theory: {order: NLO, scheme: FONLL-A}\n")
     dry = snakemake(workdir, "-n", "--configfile", "config/test.yaml", str(theory))
     assert dry.returncode == 0, dry.stderr
     jobs = job_counts(dry.stdout)

@@ -3,7 +3,7 @@ computes with it; prints the numbers as JSON. Run in NNPDF's environment (never 
 dependency) by tests/test_validphys_export.py, or by hand:
 
     ~/.cache/disfit/nnpdf-4.1.5/bin/python tests/reference/validphys_load_fit.py \
-        results/test/n3fit disfit_test 999001 NMC_NC_NOTFIXED_P_EM-SIGMARED legacy
+        results/test/n3fit disfit_test 999003 NMC_NC_NOTFIXED_P_EM-SIGMARED legacy
 
 The export's parent folder becomes validphys' results path (a temporary nnprofile; theories
 stay where NNPDF's environment keeps them: theory <id> must be installed there, as
