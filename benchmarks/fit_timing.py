@@ -14,13 +14,15 @@
 
 Needs the default run's data tables and FK tables (any earlier default run, or `snakemake
 --cores 2 results/default/fktables/<dataset>` for each dataset).
-Usage: python benchmarks/fit_timing.py [--epochs 1000] [--sizes 10 100] [--layouts 1x100x2 2x50x1]
+Usage: python benchmarks/fit_timing.py [--epochs 1000] [--sizes 10 100] [--layouts 1x100x2 2x50x1
+2x50x1x10]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import resource
@@ -77,9 +79,20 @@ def work_per_replica_epoch(trainer) -> tuple[float, float]:
     return float(flops), float(4 * (2 * tr + vl))
 
 
-@fixed_blas_threads  # as fit_replicas: the fit's float64 setup on BLAS_THREADS
-def measure(replicas: int, epochs: int, threads: int | None) -> dict:
+def measure(replicas: int, epochs: int, threads: int | None, chunk: int | None = None) -> dict:
+    """One job of `replicas` trained `chunk` at a time (None: all at once), every chunk for
+    `epochs` epochs, with the fit's BLAS_THREADS as `disfit fit` runs it."""
     started = time.perf_counter()
+    # imported before the BLAS limit is set: threadpoolctl limits the libraries loaded then
+    # (scipy's OpenBLAS comes with disfit.fit.train; the CLI has it loaded before it fits)
+    import disfit.fit.train  # noqa: F401
+
+    return fixed_blas_threads(_measure)(started, replicas, epochs, threads, chunk)
+
+
+def _measure(
+    started: float, replicas: int, epochs: int, threads: int | None, chunk: int | None
+) -> dict:
     from disfit.fit.blas import tensorflow_threads
 
     tensorflow_threads(threads)
@@ -96,31 +109,43 @@ def measure(replicas: int, epochs: int, threads: int | None) -> dict:
     seeds = {k: fit[k] for k in ("trvlseed", "nnseed", "mcseed")}
     frac = float(fit["diagonal_frac"]) if fit["diagonal_basis"] else None
     start = time.perf_counter()
-    batch = range(1, replicas + 1) if replicas > 1 else [1, 1]
-    setup = setup_replicas(inputs, batch, seeds, bool(fit["resample_negative_pseudodata"]), frac)
-    trainer = Trainer(inputs, setup, fit)
+    setup = setup_replicas(
+        inputs, range(1, replicas + 1), seeds, bool(fit["resample_negative_pseudodata"]), frac
+    )
+    trainer = Trainer(inputs, setup, fit, chunk)
     first = time.perf_counter()
-    trainer._chunk(tf.constant(0), tf.constant(PUSH_EACH))  # compile + first 100 epochs
-    compiled = time.perf_counter()
-    # chunks of PUSH_EACH epochs as the fit runs them, each timed: the median is the rate (a
-    # shared machine's hiccups land in a few chunks)
-    chunks = []
-    for epoch in range(PUSH_EACH, epochs, PUSH_EACH):
+    # steps of PUSH_EACH epochs as the fit runs them, each timed: the median is the rate (a
+    # shared machine's hiccups land in a few steps)
+    steps, loads, compiled, weights = [], 0.0, first, b""
+    chunks = trainer.chunks()
+    for index in itertools.count():
         began = time.perf_counter()
-        trainer._chunk(tf.constant(epoch), tf.constant(min(PUSH_EACH, epochs - epoch)))
-        chunks.append((time.perf_counter() - began) / min(PUSH_EACH, epochs - epoch))
+        if next(chunks, None) is None:
+            break
+        loads += (time.perf_counter() - began) if index else 0.0  # the next chunk's QRs
+        if index == 0:
+            trainer._steps(tf.constant(0), tf.constant(PUSH_EACH))  # compile + first 100
+            compiled = time.perf_counter()
+        for epoch in range(PUSH_EACH if index == 0 else 0, epochs, PUSH_EACH):
+            began = time.perf_counter()
+            trainer._steps(tf.constant(epoch), tf.constant(min(PUSH_EACH, epochs - epoch)))
+            steps.append((time.perf_counter() - began) / min(PUSH_EACH, epochs - epoch))
+        if index == 0:
+            weights = b"".join(
+                np.asarray(v.numpy()[0]).tobytes() for v in trainer.pdf.all_variables
+            )
     done = time.perf_counter()
-    per = float(np.median(chunks)) / replicas
+    per = float(np.median(steps)) / trainer.size
     flops, nbytes = work_per_replica_epoch(trainer)
-    weights = b"".join(np.asarray(v.numpy()[0]).tobytes() for v in trainer.pdf.all_variables)
     return {
         "replicas": replicas,
+        "chunk": trainer.size,
         "threads": threads,
         "ndata": inputs.ndata,
         "import_and_inputs_s": start - started,
-        "setup_s": first - start,
+        "setup_s": first - start + loads,
         "compile_and_first_100_s": compiled - first,
-        "training_s": done - compiled,
+        "training_s": done - compiled - loads,
         "ms_per_replica_epoch": 1e3 * per,
         "mflop_per_replica_epoch": flops / 1e6,
         "mb_per_replica_epoch": nbytes / 1e6,
@@ -152,12 +177,16 @@ def _timed(function) -> float:
     return time.perf_counter() - start
 
 
-def child(replicas: int, epochs: int, threads: int | None) -> subprocess.Popen:
+def child(
+    replicas: int, epochs: int, threads: int | None, chunk: int | None = None
+) -> subprocess.Popen:
     """A measurement in its own process (the parent imports no TensorFlow and holds no large
     array: a child's peak RSS starts from its parent's at the fork)."""
     command = [sys.executable, __file__, "--child", str(replicas), "--epochs", str(epochs)]
     if threads:
         command += ["--threads", str(threads)]
+    if chunk:
+        command += ["--chunk", str(chunk)]
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
 
 
@@ -169,21 +198,24 @@ def result(process: subprocess.Popen) -> dict:
 
 
 def run_layout(layout: str, epochs: int) -> dict:
-    """Jobs of a layout in waves of CORES/threads at once; wall from the first start to the
-    last end, and the training part alone."""
-    jobs, replicas, threads = (int(v) for v in layout.split("x"))
+    """Jobs of a layout (JOBSxREPLICASxTHREADS, xCHUNK for jobs trained a chunk of replicas at
+    a time) in waves of CORES/threads at once; wall from the first start to the last end, and
+    the training part alone."""
+    jobs, replicas, threads, *rest = (int(v) for v in layout.split("x"))
+    chunk = rest[0] if rest else replicas
     parallel = max(CORES // threads, 1)
     start, rows, waves = time.perf_counter(), [], []
     for wave in range(0, jobs, parallel):
         count = min(parallel, jobs - wave)
         began = time.perf_counter()
-        batch = [result(p) for p in [child(replicas, epochs, threads) for _ in range(count)]]
+        batch = [result(p) for p in [child(replicas, epochs, threads, chunk) for _ in range(count)]]
         waves.append((time.perf_counter() - began, max(r["training_s"] for r in batch)))
         rows += batch
     wall = time.perf_counter() - start
     trained = sum(t for _, t in waves)
     overhead = (wall - trained) / len(waves)
-    per = trained / (jobs * replicas * (epochs - 100))
+    # every chunk (padded to `chunk` replicas) trains all epochs; the first's first 100 compile
+    per = trained / (jobs * (-(-replicas // chunk) * chunk * epochs - chunk * 100))
     projected = 100 * 17000 * per + overhead * -(-100 // (replicas * parallel))
     return {
         "layout": layout,
@@ -203,13 +235,14 @@ def main() -> None:
     parser.add_argument("--layouts", nargs="*", default=[])
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--child", type=int, default=None)
+    parser.add_argument("--chunk", type=int, default=None)
     parser.add_argument("--peaks", action="store_true")
     args = parser.parse_args()
     if args.peaks:
         print(json.dumps(machine_peaks()))
         return
     if args.child is not None:
-        print(json.dumps(measure(args.child, args.epochs, args.threads)))
+        print(json.dumps(measure(args.child, args.epochs, args.threads, args.chunk)))
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     peaks = result(
@@ -221,7 +254,7 @@ def main() -> None:
     )
     hashes = set()
     for size in args.sizes:
-        row = result(child(size, args.epochs, args.threads))
+        row = result(child(size, args.epochs, args.threads, args.chunk))
         hashes.add(row["first_replica_sha1"])
         print(json.dumps(row))
         print(
@@ -238,7 +271,7 @@ def main() -> None:
         hashes.update(row["hashes"])
         print(json.dumps(row))
         print(
-            f"layout {layout} (jobs x replicas x threads): {row['wall_s']:.0f} s wall, "
+            f"layout {layout} (jobs x replicas x threads [x chunk]): {row['wall_s']:.0f} s wall, "
             f"{row['ms_per_replica_epoch']:.4f} ms per replica-epoch once trained, "
             f"{row['overhead_per_wave_s']:.0f} s per wave before training; projected 100 "
             f"replicas x 17000 epochs: {row['projected_100x17000_s'] / 60:.1f} min; peak RSS "

@@ -26,9 +26,10 @@ exist (delete them to redo one); all scratch goes under --workdir. Steps:
 5. n3fit: `n3fit <runcard> 1 -r <replicas>`: all replicas as one parallel model (n3fit 4.1.5's
    default `parallel_models`), one core (`maxcores: 1`, taskset). No postfit, no evolution:
    the comparison reads the Q0 exportgrids.
-6. disfit: the default config but for `run_name` and `fit.replicas` (= `replicas_per_job`, one
-   job as n3fit's one parallel model; and --epochs), in a scratch copy of the workflow;
-   `snakemake --cores 1 results/<run>/fit/replica_<k>...` there (one core, taskset).
+6. disfit: the default config but for `run_name` and `fit.replicas` (= `replicas_per_job` =
+   `replicas_per_chunk`, one job and one chunk as n3fit's one parallel model; and --epochs),
+   in a scratch copy of the workflow; `snakemake --cores 1 results/<run>/fit/replica_<k>...`
+   there (one core, taskset).
    matched: disfit's fit once more with n3fit's own training masks and pseudo-data (its
    savepseudodata files; the network seeds are n3fit's already), in-process, so that what is
    left between the codes is the training alone.
@@ -281,6 +282,7 @@ def effective_config(args) -> dict:
     if args.epochs:
         config["fit"]["epochs"] = args.epochs
     config["fit"]["replicas"] = config["fit"]["replicas_per_job"] = args.replicas
+    config["fit"]["replicas_per_chunk"] = max(args.replicas, 2)
     return config
 
 
@@ -365,12 +367,16 @@ def step_disfit(args) -> None:
         shutil.copy(ROOT / "Snakefile", work)
         for folder in ("workflow", "config", "envs", "resources"):
             shutil.copytree(ROOT / folder, work / folder, dirs_exist_ok=True)
-    # only what differs from the default config: run name, replicas (all in one job, as n3fit
-    # fits them in one parallel model; the schema requires replicas_per_job <= replicas), and
-    # --epochs, --mode
+    # only what differs from the default config: run name, replicas (all in one job and one
+    # chunk, as n3fit fits them in one parallel model; the schema requires replicas_per_job <=
+    # replicas), and --epochs, --mode
     overrides = {
         "run_name": name,
-        "fit": {"replicas": args.replicas, "replicas_per_job": args.replicas},
+        "fit": {
+            "replicas": args.replicas,
+            "replicas_per_job": args.replicas,
+            "replicas_per_chunk": max(args.replicas, 2),
+        },
     }
     if args.epochs:
         overrides["fit"]["epochs"] = args.epochs

@@ -247,9 +247,9 @@ def test_stopping_check_uses_the_lambdas_of_its_epoch(frac):
     setup = setup_replicas(inputs, [1], {"trvlseed": 1, "nnseed": 2, "mcseed": 3})
     fit = toy_fit_config(epochs=1000)
     fit["positivity"]["initial"], fit["integrability"]["initial"] = 10.0, 10.0
-    trainer = Trainer(inputs, setup, fit)
+    trainer = Trainer(inputs, setup, fit)  # the lone replica and its copy
     xf = trainer.xf_flat()
-    pos_obs, int_obs = (o.numpy() for o in trainer.constraints(xf))
+    pos_obs, int_obs = (o.numpy()[:1] for o in trainer.constraints(xf))
     chi2 = np.array([3.0], np.float32)
     for epoch, steps in ((98, 0), (99, 0), (100, 1), (199, 1)):
         loss, per_set = (
@@ -265,8 +265,8 @@ def test_stopping_check_uses_the_lambdas_of_its_epoch(frac):
         expected = 3.0 + pos.sum()
         if frac == 1.0:
             expected += ((lam_int * int_obs) ** 2).sum()
-        np.testing.assert_allclose(loss, [expected], rtol=1e-5)
-        np.testing.assert_allclose(per_set.sum(), pos.sum(), rtol=1e-5, atol=1e-12)
+        np.testing.assert_allclose(loss, [expected] * 2, rtol=1e-5)
+        np.testing.assert_allclose(per_set[0].sum(), pos.sum(), rtol=1e-5, atol=1e-12)
     assert trainer.no_validation == (frac == 1.0)
 
 
@@ -331,28 +331,32 @@ def test_shared_products_are_batch_invariant(shape):
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["diagonal-basis", "per-dataset"])
-def batch_fit(request, tmp_path_factory) -> tuple[Path, Path, Path]:
-    """Replicas 1-3 fitted together, replica 9 alone, 1-3 again and 1-10 together (two chunks
-    of shared_matvec), in both split modes."""
+def batch_fit(request, tmp_path_factory) -> tuple[Path, ...]:
+    """Replicas 1-3 fitted together, replica 9 alone, 1-3 again, 1-10 together (two chunks
+    of shared_matvec) and 1-10 in chunks of 4 (the last: 9, 10 and two copies of 9), in both
+    split modes."""
     from disfit.fit.runner import fit_replicas
 
     inputs, fit = toy_fit_inputs(), toy_fit_config(epochs=1500)
     fit["diagonal_basis"] = request.param
-    batch, alone, again, ten = (
-        tmp_path_factory.mktemp(n) for n in ("batch", "alone", "again", "ten")
+    batch, alone, again, ten, chunked = (
+        tmp_path_factory.mktemp(n) for n in ("batch", "alone", "again", "ten", "chunked")
     )
     fit_replicas(inputs, fit, [1, 2, 3], batch)
     fit_replicas(inputs, copy.deepcopy(fit), [9], alone)
     fit_replicas(inputs, copy.deepcopy(fit), [1, 2, 3], again)
     fit_replicas(inputs, copy.deepcopy(fit), list(range(1, 11)), ten)
-    return batch, alone, again, ten
+    fit_replicas(
+        inputs, {**copy.deepcopy(fit), "replicas_per_chunk": 4}, list(range(1, 11)), chunked
+    )
+    return batch, alone, again, ten, chunked
 
 
 def test_replica_in_a_batch_equals_it_alone(batch_fit):
     """Bitwise: every replica sum runs in the same order whatever the batch size and wherever
     the replica sits in it (replicas 2 and 3 in batches of 3 and 10, replica 9 alone and in the
     second chunk of 10)."""
-    batch, alone, _, ten = batch_fit
+    batch, alone, _, ten, _ = batch_fit
     from disfit.fit.model import SHARED_CHUNK
 
     assert SHARED_CHUNK < 10  # the batch of ten spans two chunks of the shared products
@@ -369,8 +373,18 @@ def _assert_same_replica(first: Path, second: Path) -> None:
     assert in_first == in_second
 
 
+def test_replica_in_a_chunk_equals_it_in_the_whole_batch(batch_fit):
+    """Bitwise: a job trained a chunk at a time on one compiled program gives every replica the
+    numbers it gets when the whole job trains at once (each chunk starts the networks, the
+    optimizer and the stopping over), the padded last chunk included."""
+    *_, ten, chunked = batch_fit
+    for k in range(1, 11):
+        _assert_same_replica(ten / f"replica_{k}", chunked / f"replica_{k}")
+    assert read_json(chunked / "replica_9")["timing"]["replicas_in_chunk"] == 4
+
+
 def test_rerun_is_bitwise_identical(batch_fit):
-    batch, _, again, _ = batch_fit
+    batch, _, again, *_ = batch_fit
     for k in (1, 2, 3):
         _assert_same_replica(batch / f"replica_{k}", again / f"replica_{k}")
 

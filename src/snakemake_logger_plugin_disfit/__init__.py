@@ -23,7 +23,8 @@ from snakemake_interface_logger_plugins.common import LogEvent
 #: stages in workflow order; a rule belongs to the stage its name starts with
 STAGES = ("data", "theory", "import", "fit", "postfit", "lhapdf", "report")
 _ALIASES = {"export": "theory", "ship": "theory"}
-_EPOCH = re.compile(r"epoch (\d+)/(\d+)")
+#: a fit job's progress line: "replicas 1-50, chunk 2/5: epoch 500/17000"
+_EPOCH = re.compile(r"(?:chunk (\d+)/(\d+): )?epoch (\d+)/(\d+)")
 _KEEP = (
     "Nothing to be done",
     "Complete log(s)",
@@ -35,6 +36,17 @@ _KEEP = (
     "Lints for",
     "Report created",
 )
+
+
+def fit_progress(text: str) -> tuple[int, int] | None:
+    """(epochs done, epochs) of a fit job from its log, over all its chunks; None before its
+    first progress line."""
+    found = _EPOCH.findall(text)
+    if not found:
+        return None
+    chunk, chunks, epoch, epochs = found[-1]
+    done, total = int(chunk or 1) - 1, int(chunks or 1)
+    return done * int(epochs) + int(epoch), total * int(epochs)
 
 
 def stage_of(rule: str) -> str | None:
@@ -177,11 +189,11 @@ class LogHandler(LogHandlerBase):
         for jobid, logs in running.items():
             for path in logs:
                 try:
-                    found = _EPOCH.findall(Path(path).read_text(errors="replace"))
+                    found = fit_progress(Path(path).read_text(errors="replace"))
                 except OSError:
                     continue
                 if found:
-                    progress.append((jobid, int(found[-1][0]), int(found[-1][1])))
+                    progress.append((jobid, *found))
         return progress
 
     def _watch_fits(self) -> None:
@@ -208,7 +220,7 @@ class LogHandler(LogHandlerBase):
                     if tenth > self.reported.get(jobid, 0):
                         self.reported[jobid] = tenth
                         rule = self.jobs.get(jobid, ("fit", []))[0]
-                        self._print(f"  {rule}: epoch {epoch}/{total}")
+                        self._print(f"  {rule}: {10 * tenth}% of its epochs")
 
     def _print(self, text: str) -> None:
         with self._out_lock:

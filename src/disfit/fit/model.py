@@ -112,38 +112,61 @@ class ReplicaPDF:
         self.arch = architecture
         self.scaler = scaler
         self.nreplicas = len(nnseeds)
-        self.layers: list[tuple[Any, Any]] = []
-        fan_in = 1 if scaler else 2
-        for i, units in enumerate(architecture.nodes):
-            init = keras.initializers.get(architecture.initializer)
+        self.activations = [keras.activations.get(a) for a in architecture.activations]
+        values = self.initial_values(nnseeds)
+        self.layers: list[tuple[Any, Any]] = [
+            (
+                keras.Variable(values[2 * i], name=f"kernel_{i}"),
+                keras.Variable(values[2 * i + 1], name=f"bias_{i}"),
+            )
+            for i in range(len(architecture.nodes))
+        ]
+        self.alpha = keras.Variable(values[-2], name="alpha")
+        self.beta = keras.Variable(values[-1], name="beta")
+        x_sr, w_sr = sumrule_grid(architecture.sumrule_points)
+        self.sumrule_x = x_sr
+        self.sumrule_weights = np.stack([w_sr, w_sr / x_sr]).astype("float32")  # momentum, number
+
+    def initial_values(self, nnseeds: Sequence[int]) -> list[np.ndarray]:
+        """The starting weights of replicas with these nnseeds, in all_variables order (float32):
+        n3fit's initializer with seed nnseed + i for layer i, zero biases, and the exponents
+        uniform in their ranges, seed nnseed + k for the k-th."""
+        import keras
+
+        values = []
+        fan_in = 1 if self.scaler else 2
+        for i, units in enumerate(self.arch.nodes):
+            init = keras.initializers.get(self.arch.initializer)
             kernels = []
             for seed in nnseeds:
                 config = {**init.get_config(), "seed": int(seed) + i}
                 kernels.append(np.asarray(init.__class__.from_config(config)((fan_in, units))))
-            kernel = keras.Variable(np.stack(kernels).astype("float32"), name=f"kernel_{i}")
-            bias = keras.Variable(np.zeros((self.nreplicas, units), "float32"), name=f"bias_{i}")
-            self.layers.append((kernel, bias))
+            values += [
+                np.stack(kernels).astype("float32"),
+                np.zeros((len(nnseeds), units), "float32"),
+            ]
             fan_in = units
-        self.activations = [keras.activations.get(a) for a in architecture.activations]
         alpha, beta = [], []
-        for seed in nnseeds:  # n3fit: uniform in the ranges, seed nnseed + k for the k-th exponent
+        ranges = [
+            rng for pair in zip(self.arch.smallx, self.arch.largex, strict=True) for rng in pair
+        ]
+        for seed in nnseeds:
             draws = [
                 float(keras.initializers.RandomUniform(lo, hi, seed=int(seed) + k)((1,))[0])
-                for k, (lo, hi) in enumerate(
-                    rng
-                    for pair in zip(architecture.smallx, architecture.largex, strict=True)
-                    for rng in pair
-                )
+                for k, (lo, hi) in enumerate(ranges)
             ]
             alpha.append(draws[0::2])
             beta.append(draws[1::2])
-        if scaler:  # n3fit: no large-x exponent, NN(x) − NN(1) vanishes at x = 1 instead
+        if self.scaler:  # n3fit: no large-x exponent, NN(x) − NN(1) vanishes at x = 1 instead
             beta = np.zeros_like(beta)
-        self.alpha = keras.Variable(np.array(alpha, "float32"), name="alpha")
-        self.beta = keras.Variable(np.array(beta, "float32"), name="beta")
-        x_sr, w_sr = sumrule_grid(architecture.sumrule_points)
-        self.sumrule_x = x_sr
-        self.sumrule_weights = np.stack([w_sr, w_sr / x_sr]).astype("float32")  # momentum, number
+        return values + [np.array(alpha, "float32"), np.array(beta, "float32")]
+
+    def reset(self, nnseeds: Sequence[int]) -> None:
+        """Start the same networks over as the replicas of `nnseeds` (as many as before)."""
+        if len(nnseeds) != self.nreplicas:
+            raise ValueError(f"{len(nnseeds)} nnseeds for a model of {self.nreplicas} replicas")
+        for var, value in zip(self.all_variables, self.initial_values(nnseeds), strict=True):
+            var.assign(value)
 
     @property
     def variables(self) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import platform
@@ -18,7 +19,7 @@ from disfit.fit.blas import fixed_blas_threads
 from disfit.fit.inputs import FitInputs, fit_inputs_from_config
 from disfit.fit.metrics import arc_lengths, dataset_chi2, integrability_numbers
 from disfit.fit.replicas import replica_seed
-from disfit.fit.train import Trainer, lone_copy, setup_replicas
+from disfit.fit.train import FitResult, Trainer, setup_replicas
 from disfit.io.atomic import atomic_dir
 from disfit.io.replica import EXPORT_XGRID, write_history, write_json, write_replica_grids
 
@@ -44,9 +45,11 @@ def fit_replicas(
     fit: Mapping[str, Any],
     replicas: Sequence[int],
     outdir: str | Path,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int, int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Fit `replicas` together and write outdir/replica_<k>/ for each; returns their JSONs."""
+    """Fit `replicas`, `fit.replicas_per_chunk` at a time on one compiled program, and write
+    outdir/replica_<k>/ for each as its chunk ends; returns their JSONs. `progress` gets (chunk,
+    chunks, epochs done, epochs) of the chunk in training."""
     started = time.perf_counter()
     seeds = {k: int(fit[k]) for k in ("trvlseed", "nnseed", "mcseed")}
     diagonal_frac = float(fit["diagonal_frac"]) if fit["diagonal_basis"] else None
@@ -58,12 +61,54 @@ def fit_replicas(
         diagonal_frac,
         bool(fit["genrep"]),
     )
-    trainer = Trainer(inputs, lone_copy(setup), fit)
+    trainer = Trainer(inputs, setup, fit, int(fit["replicas_per_chunk"]))
     del setup  # its whitening: ndata² floats the training no longer needs
-    prepared = time.perf_counter()
-    result = trainer.run(progress)
-    trained = time.perf_counter()
+    chunks = -(-len(replicas) // trainer.size)
+    out = []
+    for index, positions in enumerate(trainer.chunks()):
+        loaded = time.perf_counter()
+        report = None if progress is None else functools.partial(progress, index, chunks)
+        result = trainer.run(report)
+        trained = time.perf_counter()
+        contents, export = chunk_outputs(
+            inputs, trainer, result, [replicas[p] for p in positions], seeds
+        )
+        done = time.perf_counter()
+        for r, content in enumerate(contents):
+            content["timing"].update(
+                {
+                    "walltime": {
+                        "replica_set": loaded - started,
+                        "replica_fitted": trained - loaded,
+                        "replica_set_to_replica_fitted": done - started,
+                    },
+                    # disfit's: the first 100 iterations of the training (the first chunk's hold
+                    # the compilation)
+                    "first_iterations": result.first_seconds,
+                    "replicas_in_batch": len(replicas),
+                    "replicas_in_chunk": trainer.size,
+                }
+            )
+            k = content["replica"]
+            with atomic_dir(Path(outdir) / f"replica_{k}") as folder:  # complete or absent
+                write_replica_grids(folder, export[r], inputs.q0, {"replica": k})
+                history = [h for h in result.history if h["epoch"] <= result.stop_epoch[r] + 1]
+                write_history(folder, history, r)
+                write_json(folder, content)
+            out.append(content)
+    return out
 
+
+def chunk_outputs(
+    inputs: FitInputs,
+    trainer: Trainer,
+    result: FitResult,
+    replicas: Sequence[int],
+    seeds: Mapping[str, int],
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """The replica.json contents (timing left empty) of the chunk's first len(replicas)
+    replicas, and x·f of every replica of the chunk on the export grid; the best weights are
+    restored first."""
     trainer.restore(result)
     pdf, fitted = trainer.pdf, trainer.fitted
 
@@ -79,60 +124,46 @@ def fit_replicas(
     integ = integrability_numbers(xf)
     export = xf(EXPORT_XGRID)
     alpha, beta = pdf.alpha.numpy(), pdf.beta.numpy()
-    done = time.perf_counter()
     out = []
     for r, k in enumerate(replicas):
         never = result.best_epoch[r] < 0
-        content = {
-            "preprocessing": [
-                {
-                    "fl": f,
-                    "smallx": float(alpha[r, j]),
-                    "largex": float(beta[r, j]),
-                    "trainable": bool(pdf.arch.trainable[j]),
-                }
-                for j, f in enumerate(FITTED_BASIS)
-            ],
-            "stop_epoch": int(result.stop_epoch[r]) + 1,
-            "best_epoch": int(result.stop_epoch[r] if never else result.best_epoch[r]),
-            "erf_tr": float(erf_tr[r]),
-            "erf_vl": float(erf_vl[r]),
-            "chi2": float(total[r] / inputs.ndata),
-            "pos_state": "POS_VETO" if never else "POS_PASS",
-            "arc_lengths": [float(a) for a in arcs[r]],
-            "integrability": [float(v) for v in integ[r]],
-            "timing": {
-                "walltime": {
-                    "replica_set": prepared - started,
-                    "replica_fitted": trained - prepared,
-                    "replica_set_to_replica_fitted": done - started,
+        out.append(
+            {
+                "preprocessing": [
+                    {
+                        "fl": f,
+                        "smallx": float(alpha[r, j]),
+                        "largex": float(beta[r, j]),
+                        "trainable": bool(pdf.arch.trainable[j]),
+                    }
+                    for j, f in enumerate(FITTED_BASIS)
+                ],
+                "stop_epoch": int(result.stop_epoch[r]) + 1,
+                "best_epoch": int(result.stop_epoch[r] if never else result.best_epoch[r]),
+                "erf_tr": float(erf_tr[r]),
+                "erf_vl": float(erf_vl[r]),
+                "chi2": float(total[r] / inputs.ndata),
+                "pos_state": "POS_VETO" if never else "POS_PASS",
+                "arc_lengths": [float(a) for a in arcs[r]],
+                "integrability": [float(v) for v in integ[r]],
+                "timing": {},  # the caller's
+                "version": versions(),
+                # disfit's additions
+                "replica": int(k),
+                "seeds": {name: replica_seed(int(k), seed) for name, seed in seeds.items()},
+                "status": "nan" if result.nan[r] else ("fail" if never else "ok"),
+                "ndata": {
+                    "training": int(result.ntr[r]),
+                    "validation": int(result.nvl[r]),
+                    "total": inputs.ndata,
                 },
-                # disfit's: the first 100 iterations of the training, compilation included
-                "first_iterations": result.first_seconds,
-                "replicas_in_batch": len(replicas),
-            },
-            "version": versions(),
-            # disfit's additions
-            "replica": int(k),
-            "seeds": {name: replica_seed(int(k), seed) for name, seed in seeds.items()},
-            "status": "nan" if result.nan[r] else ("fail" if never else "ok"),
-            "ndata": {
-                "training": int(result.ntr[r]),
-                "validation": int(result.nvl[r]),
-                "total": inputs.ndata,
-            },
-            "chi2_datasets": {
-                d.name: {"chi2": float(per_dataset[r, j]), "ndata": d.ndata}
-                for j, d in enumerate(inputs.datasets)
-            },
-        }
-        with atomic_dir(Path(outdir) / f"replica_{k}") as folder:  # complete or absent
-            write_replica_grids(folder, export[r], inputs.q0, {"replica": int(k)})
-            history = [h for h in result.history if h["epoch"] <= result.stop_epoch[r] + 1]
-            write_history(folder, history, r)
-            write_json(folder, content)
-        out.append(content)
-    return out
+                "chi2_datasets": {
+                    d.name: {"chi2": float(per_dataset[r, j]), "ndata": d.ndata}
+                    for j, d in enumerate(inputs.datasets)
+                },
+            }
+        )
+    return out, export
 
 
 def describe(content: Mapping[str, Any]) -> str:
@@ -176,18 +207,20 @@ def run_batch(
         columns = (
             TextColumn(label),
             BarColumn(),
-            TextColumn("epoch {task.completed}/{task.total}"),
+            TextColumn("{task.description}: epoch {task.completed}/{task.total}"),
         )
         with Progress(*columns, TimeRemainingColumn()) as bar:
-            task = bar.add_task("fit", total=fit["epochs"])
-            results = fit_replicas(
-                inputs, fit, replicas, outdir, lambda done, _: bar.update(task, completed=done)
-            )
+            task = bar.add_task("chunk 1", total=fit["epochs"])
+
+            def show(chunk: int, chunks: int, done: int, _: int) -> None:
+                bar.update(task, completed=done, description=f"chunk {chunk + 1}/{chunks}")
+
+            results = fit_replicas(inputs, fit, replicas, outdir, show)
     else:
 
-        def progress(done: int, total: int) -> None:
+        def progress(chunk: int, chunks: int, done: int, total: int) -> None:
             if done % 500 == 0 or done == total:
-                log.info("%s: epoch %d/%d", label, done, total)
+                log.info("%s, chunk %d/%d: epoch %d/%d", label, chunk + 1, chunks, done, total)
 
         results = fit_replicas(inputs, fit, replicas, outdir, progress)
     for content in results:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,22 @@ class ReplicaSetup:
     # residuals count zero in training and validation, as n3fit's k-folding masks them
     held_out: np.ndarray | None = None
 
+    def take(self, positions: Sequence[int]) -> ReplicaSetup:
+        """The replicas at `positions` (repeats allowed), in that order."""
+        index = list(positions)
+
+        def rows(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else array[index]
+
+        return dataclasses.replace(
+            self,
+            replicas=[self.replicas[i] for i in index],
+            nnseeds=[self.nnseeds[i] for i in index],
+            trmasks=self.trmasks[index],
+            pseudodata=self.pseudodata[index],
+            held_out=rows(self.held_out),
+        )
+
 
 def setup_replicas(
     inputs: FitInputs,
@@ -81,27 +97,6 @@ def setup_replicas(
         rotation, eigenvalues = diagonal_basis(inputs.fit_covmat)
         whitening = rotation / np.sqrt(eigenvalues)[:, None]
     return ReplicaSetup(list(replicas), nnseeds, np.array(trmasks), np.array(data), whitening)
-
-
-def lone_copy(setup: ReplicaSetup) -> ReplicaSetup:
-    """A one-replica setup as the replica next to a copy of itself; larger ones as they are. XLA
-    compiles a batch of one to other kernels than larger batches (which all agree with each
-    other bit for bit), so a lone replica is fitted in a batch of two: its result never depends
-    on the batch it was fitted in."""
-    if len(setup.replicas) != 1:
-        return setup
-
-    def twice(rows: np.ndarray | None) -> np.ndarray | None:
-        return None if rows is None else np.tile(rows, (2, 1))
-
-    return dataclasses.replace(
-        setup,
-        replicas=setup.replicas * 2,
-        nnseeds=setup.nnseeds * 2,
-        trmasks=twice(setup.trmasks),
-        pseudodata=twice(setup.pseudodata),
-        held_out=twice(setup.held_out),
-    )
 
 
 def _cholesky(covmat: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -204,6 +199,13 @@ class TriangularBlocks:
                 ]
             )
 
+    def assign(self, r: np.ndarray) -> None:
+        """Hold other matrices of the same shape (the next chunk's replicas)."""
+        for i, row in enumerate(self.blocks):
+            top, bottom = self.edges[i], min(self.edges[i + 1], r.shape[1])
+            for j, block in enumerate(row, start=i):
+                block.assign(r[:, top:bottom, self.edges[j] : self.edges[j + 1]])
+
     def __call__(self, y: Any) -> Any:
         """(replicas, rows) = R·y for y (replicas, cols), block rows summed left to right."""
         import tensorflow as tf
@@ -237,6 +239,10 @@ class DiagonalRows:
         data = np.stack([setup.whitening @ d for d in setup.pseudodata])
         return cls(setup.whitening @ design, data)
 
+    def take(self, positions: Sequence[int]) -> DiagonalRows:
+        """The rows of the replicas at `positions` (ReplicaSetup.take's)."""
+        return dataclasses.replace(self, data=self.data[list(positions)])
+
 
 class ChiSquare:
     """χ² of the training or the validation points of every replica, as TF tensors.
@@ -255,44 +261,71 @@ class ChiSquare:
         training: bool,
         predictions: Predictions | None = None,
         rotated: DiagonalRows | None = None,
+        rows: int | None = None,
     ) -> None:
+        """`rows`: those of every replica's R (default: the most points of a replica of `setup`,
+        at most the columns); a Trainer gives the most of its whole job, so that every chunk of
+        it has the same shapes."""
         import tensorflow as tf
 
+        self.inputs, self.training = inputs, training
         self.predictions = Predictions(inputs) if predictions is None else predictions
-        masks = setup.trmasks if training else ~setup.trmasks
-        keep = np.ones_like(masks) if setup.held_out is None else ~setup.held_out
         if setup.held_out is not None and setup.whitening is not None:
             raise DisfitError(
                 "held-out folds need the per-dataset split: set fit.diagonal_basis: false"
             )
+        cols = self.predictions.design.shape[1]
+        self.rows = min(int(self.masks(setup).sum(axis=1).max()), cols) if rows is None else rows
+        npoints, tri, rhs, const = self.reduce(setup, rotated)
+        self.npoints = npoints
+        self.r = TriangularBlocks(tri)
+        self.c = tf.Variable(rhs.astype(np.float32), trainable=False)
+        self.const = tf.Variable(const.astype(np.float32), trainable=False)
+        self.norm = tf.Variable(np.maximum(npoints, 1).astype(np.float32), trainable=False)
+
+    def masks(self, setup: ReplicaSetup) -> np.ndarray:
+        """(replicas, ndata) the points (eigenmodes) of this χ²."""
+        return setup.trmasks if self.training else ~setup.trmasks
+
+    def reduce(
+        self, setup: ReplicaSetup, rotated: DiagonalRows | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per replica of `setup`: points, R (float32), c and ρ² of |R·y − c|² + ρ²."""
+        masks = self.masks(setup)
+        keep = np.ones_like(masks) if setup.held_out is None else ~setup.held_out
         # points per replica: equal but where a one-point dataset trains by chance
-        self.npoints = (masks & keep).sum(axis=1).astype(np.int64)
-        self.norm = tf.constant(np.maximum(self.npoints, 1), tf.float32)
+        npoints = (masks & keep).sum(axis=1).astype(np.int64)
         design = self.predictions.design
         if rotated is None:
             rotated = DiagonalRows.of(setup, design)
         cols = design.shape[1]
         # float32 from the start (one array, not a float64 copy per replica): replicas with
-        # fewer points than columns, unequal, get zero rows
-        rows = min(int(masks.sum(axis=1).max()), cols)
-        tri = np.zeros((len(masks), rows, cols), np.float32)
-        rhs = np.zeros((len(masks), rows))
+        # fewer points than rows get zero rows
+        tri = np.zeros((len(masks), self.rows, cols), np.float32)
+        rhs = np.zeros((len(masks), self.rows))
         const = np.zeros(len(masks))
         for k, (mask, data, kept) in enumerate(zip(masks, setup.pseudodata, keep, strict=True)):
             if rotated is not None:  # diagonal basis: the eigenmodes of `mask`
                 g, b = rotated.design[mask], rotated.data[k][mask]
             elif kept.all():
-                g, b = _whitened(inputs, design, mask, data)
+                g, b = _whitened(self.inputs, design, mask, data)
             else:  # held-out rows: zero residuals under the unchanged covariance (n3fit)
-                g, b = _whitened(inputs, design * kept[:, None], mask, data * kept)
+                g, b = _whitened(self.inputs, design * kept[:, None], mask, data * kept)
             (augmented,) = la.qr(np.column_stack([g, b]), mode="r")
             n = min(len(g), cols)
             tri[k, :n] = augmented[:n, :cols]
             rhs[k, :n] = augmented[:n, cols]
             const[k] = augmented[cols, cols] ** 2 if len(g) > cols else 0.0
-        self.r = TriangularBlocks(tri)
-        self.c = tf.constant(rhs, tf.float32)
-        self.const = tf.constant(const, tf.float32)
+        return npoints, tri, rhs, const
+
+    def load(self, setup: ReplicaSetup, rotated: DiagonalRows | None = None) -> None:
+        """The χ² of `setup`'s replicas (as many as before) in place of the present ones."""
+        npoints, tri, rhs, const = self.reduce(setup, rotated)
+        self.npoints = npoints
+        self.r.assign(tri)
+        self.c.assign(rhs.astype(np.float32))
+        self.const.assign(const.astype(np.float32))
+        self.norm.assign(np.maximum(npoints, 1).astype(np.float32))
 
     def of(self, y: Any) -> Any:
         """χ² (replicas,) for the Predictions' y."""
@@ -336,14 +369,27 @@ def lagrange_schedule(
 
 
 class Trainer:
-    """The compiled training of one replica batch."""
+    """The compiled training of one job's replicas, a chunk of them at a time."""
 
-    def __init__(self, inputs: FitInputs, setup: ReplicaSetup, fit: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        inputs: FitInputs,
+        setup: ReplicaSetup,
+        fit: Mapping[str, Any],
+        chunk: int | None = None,
+    ) -> None:
+        """The training of `setup`'s replicas in chunks of `chunk` (None: all at once), one
+        compiled program for all: the first chunk is loaded, `chunks` loads the others. A
+        chunk short of `chunk` replicas (or a lone replica) is padded with copies of its first
+        replica: XLA compiles a batch of one to other kernels than larger batches (which agree
+        with each other bit for bit), so a replica's numbers never depend on its chunk."""
         import keras
         import tensorflow as tf
 
+        self.inputs, self.fit = inputs, fit
         # the whitening (ndata² floats) is not needed once the χ² are built
-        self.inputs, self.setup, self.fit = inputs, dataclasses.replace(setup, whitening=None), fit
+        self.job = dataclasses.replace(setup, whitening=None)
+        self.size = max(2, min(chunk or len(setup.replicas), len(setup.replicas)))
         self.epochs = int(fit["epochs"])
         self.patience = int(fit["stopping_patience"] * self.epochs)
         self.threshold_chi2 = float(fit["threshold_chi2"])
@@ -351,11 +397,17 @@ class Trainer:
         scaler = None
         if fit["feature_scaling_points"]:
             scaler = feature_scaler(inputs.feature_grids, int(fit["feature_scaling_points"]))
-        self.pdf = ReplicaPDF(Architecture.from_config(fit), setup.nnseeds, scaler)
-        nrep = len(setup.replicas)
         self.predictions = Predictions(inputs)
-        rotated = DiagonalRows.of(setup, self.predictions.design)
-        self.training = ChiSquare(inputs, setup, True, self.predictions, rotated)
+        self.rotated = DiagonalRows.of(setup, self.predictions.design)
+        self.positions = self._positions(0)
+        first = self.job.take(self.positions)
+        rotated = None if self.rotated is None else self.rotated.take(self.positions)
+        self.pdf = ReplicaPDF(Architecture.from_config(fit), first.nnseeds, scaler)
+        cols = self.predictions.design.shape[1]
+        ntr = setup.trmasks.sum(axis=1)
+        self.training = ChiSquare(
+            inputs, first, True, self.predictions, rotated, min(int(ntr.max()), cols)
+        )
         nvl = (~setup.trmasks).sum(axis=1)
         self.no_validation = bool(np.all(nvl == 0))
         if not self.no_validation and np.any(nvl == 0):
@@ -368,7 +420,9 @@ class Trainer:
         self.validation = (
             self.training
             if self.no_validation
-            else ChiSquare(inputs, setup, False, self.predictions, rotated)
+            else ChiSquare(
+                inputs, first, False, self.predictions, rotated, min(int(nvl.max()), cols)
+            )
         )
 
         def lagrange(sets, config) -> tuple[Any, Any, Any]:
@@ -407,20 +461,54 @@ class Trainer:
         self.variables = self.pdf.variables
         self.optimizer.build(self.variables)
         self.masks = [None if m is None else tf.constant(m) for m in self.pdf.gradient_masks()]
-        all_vars = self.pdf.all_variables
-        self.best = [tf.Variable(v.value) for v in all_vars]
-        self.state = {
-            "best_vl": tf.Variable(tf.fill((nrep,), np.float32(np.inf))),
-            "best_epoch": tf.Variable(tf.fill((nrep,), -1)),
-            "counting": tf.Variable(tf.zeros((nrep,), tf.bool)),
-            "degrees": tf.Variable(tf.zeros((nrep,), tf.int32)),
-            "active": tf.Variable(tf.ones((nrep,), tf.bool)),
-            "nan": tf.Variable(tf.zeros((nrep,), tf.bool)),
-            "stop_epoch": tf.Variable(tf.fill((nrep,), self.epochs - 1)),
-        }
+        self.best = [tf.Variable(v.value) for v in self.pdf.all_variables]
+        self.state = {k: tf.Variable(v) for k, v in self._initial_state().items()}
+        # a new chunk starts the optimizer where this one starts (moments, iterations)
+        self._optimizer_start = [v.numpy() for v in self.optimizer.variables]
         # autograph=False: the loop is an explicit tf.while_loop, its ifs on Python values;
         # converting the code took seconds of every start-up
-        self._chunk = tf.function(self._run_chunk, jit_compile=True, autograph=False)
+        self._steps = tf.function(self._run_steps, jit_compile=True, autograph=False)
+
+    def _positions(self, start: int) -> list[int]:
+        """Positions in the job of the chunk from `start`, padded to the chunk's size."""
+        real = list(range(start, min(start + self.size, len(self.job.replicas))))
+        return real + real[:1] * (self.size - len(real))
+
+    def _initial_state(self) -> dict[str, np.ndarray]:
+        n, last = self.size, self.epochs - 1
+        return {
+            "best_vl": np.full(n, np.inf, np.float32),
+            "best_epoch": np.full(n, -1, np.int32),
+            "counting": np.zeros(n, bool),
+            "degrees": np.zeros(n, np.int32),
+            "active": np.ones(n, bool),
+            "nan": np.zeros(n, bool),
+            "stop_epoch": np.full(n, last, np.int32),
+        }
+
+    def chunks(self) -> Iterator[list[int]]:
+        """Load each chunk in turn into the compiled training and give the positions in the
+        job's setup of its replicas (its padding left out); the first is loaded already."""
+        for start in range(0, len(self.job.replicas), self.size):
+            if start:
+                self.load(self._positions(start))
+            yield sorted(set(self.positions))
+
+    def load(self, positions: Sequence[int]) -> None:
+        """Start the training over for the job's replicas at `positions` (the chunk's size)."""
+        self.positions = list(positions)
+        part = self.job.take(self.positions)
+        rotated = None if self.rotated is None else self.rotated.take(self.positions)
+        self.pdf.reset(part.nnseeds)
+        self.training.load(part, rotated)
+        if not self.no_validation:
+            self.validation.load(part, rotated)
+        for keep, var in zip(self.best, self.pdf.all_variables, strict=True):
+            keep.assign(var.value)
+        for name, value in self._initial_state().items():
+            self.state[name].assign(value)
+        for var, value in zip(self.optimizer.variables, self._optimizer_start, strict=True):
+            var.assign(value)
 
     def restore(self, result: FitResult) -> None:
         """Put the weights `run` chose (each replica's best) back into the model."""
@@ -474,7 +562,7 @@ class Trainer:
         loss = chi2_vl + positivity
         return (loss + integrability if self.no_validation else loss), per_set
 
-    def _run_chunk(self, first: Any, count: Any) -> Any:
+    def _run_steps(self, first: Any, count: Any) -> Any:
         """Iterations first .. first+count−1. Iteration i checks the weights after i updates
         (n3fit's epoch i−1, whose end-of-epoch check sees them) and then makes update i."""
         import tensorflow as tf
@@ -541,15 +629,15 @@ class Trainer:
                 self.pdf.constrain_exponents(st["active"])
             return i + 1, tr_hist, vl_hist
 
-        nrep = len(self.setup.replicas)
-        zeros = tf.zeros((nrep,), tf.float32)
+        zeros = tf.zeros((self.size,), tf.float32)
         _, tr_hist, vl_hist = tf.while_loop(
             lambda i, *_: i < first + count, body, (first, zeros, zeros)
         )
         return tr_hist, vl_hist
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> FitResult:
-        """Train to `epochs` (or until every replica stopped); best weights restored."""
+        """Train the loaded chunk to `epochs` (or until all its replicas stopped); the result
+        holds every replica of the chunk, its padding included."""
         import tensorflow as tf
 
         start = time.perf_counter()
@@ -558,7 +646,7 @@ class Trainer:
         iteration, total = 0, self.epochs + 1
         while iteration < total and bool(tf.reduce_any(self.state["active"])):
             count = min(PUSH_EACH, total - iteration)
-            tr, vl = self._chunk(tf.constant(iteration), tf.constant(count))
+            tr, vl = self._steps(tf.constant(iteration), tf.constant(count))
             history.append({"epoch": iteration, "chi2_tr": tr.numpy(), "chi2_vl": vl.numpy()})
             first = first or time.perf_counter() - start
             done = min(iteration, self.epochs)  # the last iteration checks, trains nothing

@@ -20,7 +20,7 @@ from disfit.errors import DisfitError
 from disfit.fit.blas import fixed_blas_threads
 from disfit.fit.inputs import FitInputs
 from disfit.fit.metrics import integrability_numbers
-from disfit.fit.train import ReplicaSetup, Trainer, lone_copy, setup_replicas
+from disfit.fit.train import ReplicaSetup, Trainer, setup_replicas
 from disfit.hyperopt import penalties
 from disfit.hyperopt.rewards import FoldResult, best_replicas, trial_loss
 from disfit.hyperopt.space import fit_section
@@ -158,8 +158,8 @@ def run_trial(
     fit = fit_section(config["fit"], params, hyper)
     folds = held_out_masks(inputs, kfold["partitions"])
     replicas = int(hyper["replicas"])
-    setup = lone_copy(stacked_setup(inputs, fit, replicas, folds))
-    trainer = Trainer(inputs, setup, fit)
+    # one chunk of every (fold, replica) entry; a lone entry is padded to two by the Trainer
+    trainer = Trainer(inputs, stacked_setup(inputs, fit, replicas, folds), fit)
     prepared = time.perf_counter()
     result = trainer.run(progress)
     trained = time.perf_counter()
