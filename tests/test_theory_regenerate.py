@@ -16,14 +16,8 @@ from disfit.io.fktable import read_fktable
 from disfit.theory.assemble import fktable_from_coefficients
 from disfit.theory.card import theory_card, theory_id, xgrid
 from disfit.theory.coefficients import dataset_fktable_points, observables_card, run_yadism
-from disfit.theory.evolution import (
-    compute_eko,
-    load_operators,
-    strong_coupling,
-    theory_patches,
-)
+from disfit.theory.evolution import compute_eko, load_operators, strong_coupling
 from disfit.theory.fonll import FONLL_PARTS, is_fonll
-from disfit.theory.qgrid import patch_of
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -32,33 +26,27 @@ pytestmark = pytest.mark.slow
 def regenerate_and_compare(
     theory: dict, shipped: Path, subsets: dict, folders: dict, nfs: tuple, tmp_path: Path
 ) -> None:
-    """Recompute the rows `subsets` ({FK table: [(row, point)]}) of the tables in `shipped`
-    (folder of each in `folders`) with yadism and an eko operator at each point's exact Q² (the
-    FONLL families nf in `nfs`, or the VFNS one with nfs = (None,)), and compare: 1e-4
-    relative (the issue's interpolation accuracy), 1e-6 of the largest where a prediction
-    crosses zero (F2c at large x)."""
+    """Recompute the rows `subsets` ({FK table: [(row, point)]}) of the FONLL tables in
+    `shipped` (folder of each in `folders`) with yadism and an eko operator at each point's
+    exact Q² for each flavour-number family in `nfs`, and compare: 1e-4 relative (the issue's
+    interpolation accuracy), 1e-6 of the largest where a prediction crosses zero (F2c at large
+    x)."""
     card, grid = theory_card(theory), xgrid(theory)
+    assert is_fonll(card)
     q2s = sorted({p["Q2"] for rows in subsets.values() for _, p in rows})
-    vfns = theory_patches(card)
-    nodes = [(q2, patch_of(q2, vfns).nf if nf is None else nf) for q2 in q2s for nf in nfs]
-    compute_eko(card, nodes, grid, tmp_path / "eko.tar")
+    compute_eko(card, [(q2, nf) for q2 in q2s for nf in nfs], grid, tmp_path / "eko.tar")
     computed, operators, _ = load_operators(tmp_path / "eko.tar")
 
-    def exact(q2: float, nf: int | None = None) -> np.ndarray:  # the operator at this very Q²
-        nf = patch_of(q2, vfns).nf if nf is None else nf
+    def exact(q2: float, nf: int) -> np.ndarray:  # the operator at this very Q²
         (i,) = [i for i, (q, n) in enumerate(computed) if n == nf and abs(q / q2 - 1) < 1e-9]
         return operators[i]
 
     a_s = strong_coupling(card)
-    parts = FONLL_PARTS if is_fonll(card) else [None]
     for name, rows in subsets.items():
         index, points = [i for i, _ in rows], [p for _, p in rows]
         coefficients = {
-            (None if part is None else k): run_yadism(
-                card if part is None else part.card(card),
-                observables_card(name, points, grid),
-            )
-            for k, part in enumerate(parts)
+            k: run_yadism(part.card(card), observables_card(name, points, grid))
+            for k, part in enumerate(FONLL_PARTS)
         }
         fresh = fktable_from_coefficients(name, coefficients, card, exact, a_s, "x")
         stored = read_fktable(shipped / folders[name] / f"{name}.parquet")
