@@ -183,28 +183,29 @@ class TriangularBlocks:
     def __init__(self, r: np.ndarray, blocks: int = TRIANGLE_BLOCKS) -> None:
         import tensorflow as tf
 
-        rows, cols = r.shape[1:]
-        self.edges = np.linspace(0, cols, min(blocks, cols) + 1).astype(int)
-        self.blocks: list[list[Any]] = []
+        self.edges = np.linspace(0, r.shape[2], min(blocks, r.shape[2]) + 1).astype(int)
+        self.blocks = [[tf.Variable(b, trainable=False) for b in row] for row in self._split(r)]
+
+    def _split(self, r: np.ndarray) -> list[list[np.ndarray]]:
+        """R's blocks on and above the diagonal, by block row (rows past R's end left out)."""
+        out = []
         for i in range(len(self.edges) - 1):
-            top, bottom = self.edges[i], min(self.edges[i + 1], rows)
+            top, bottom = self.edges[i], min(self.edges[i + 1], r.shape[1])
             if top >= bottom:
                 break
-            self.blocks.append(
+            out.append(
                 [
-                    tf.Variable(
-                        r[:, top:bottom, self.edges[j] : self.edges[j + 1]], trainable=False
-                    )
-                    for j in range(i, len(self.edges) - 1)
+                    r[:, top:bottom, a:b]
+                    for a, b in zip(self.edges[i:-1], self.edges[i + 1 :], strict=True)
                 ]
             )
+        return out
 
     def assign(self, r: np.ndarray) -> None:
         """Hold other matrices of the same shape (the next chunk's replicas)."""
-        for i, row in enumerate(self.blocks):
-            top, bottom = self.edges[i], min(self.edges[i + 1], r.shape[1])
-            for j, block in enumerate(row, start=i):
-                block.assign(r[:, top:bottom, self.edges[j] : self.edges[j + 1]])
+        for row, values in zip(self.blocks, self._split(r), strict=True):
+            for block, value in zip(row, values, strict=True):
+                block.assign(value)
 
     def __call__(self, y: Any) -> Any:
         """(replicas, rows) = R·y for y (replicas, cols), block rows summed left to right."""
@@ -261,11 +262,11 @@ class ChiSquare:
         training: bool,
         predictions: Predictions | None = None,
         rotated: DiagonalRows | None = None,
-        rows: int | None = None,
+        job: ReplicaSetup | None = None,
     ) -> None:
-        """`rows`: those of every replica's R (default: the most points of a replica of `setup`,
-        at most the columns); a Trainer gives the most of its whole job, so that every chunk of
-        it has the same shapes."""
+        """Every replica's R has as many rows as the most points of a replica of `job`
+        (default `setup`; a Trainer gives its whole job, so that every chunk has the same
+        shapes), at most the columns."""
         import tensorflow as tf
 
         self.inputs, self.training = inputs, training
@@ -275,7 +276,7 @@ class ChiSquare:
                 "held-out folds need the per-dataset split: set fit.diagonal_basis: false"
             )
         cols = self.predictions.design.shape[1]
-        self.rows = min(int(self.masks(setup).sum(axis=1).max()), cols) if rows is None else rows
+        self.rows = min(int(self.masks(job or setup).sum(axis=1).max()), cols)
         npoints, tri, rhs, const = self.reduce(setup, rotated)
         self.npoints = npoints
         self.r = TriangularBlocks(tri)
@@ -400,14 +401,9 @@ class Trainer:
         self.predictions = Predictions(inputs)
         self.rotated = DiagonalRows.of(setup, self.predictions.design)
         self.positions = self._positions(0)
-        first = self.job.take(self.positions)
-        rotated = None if self.rotated is None else self.rotated.take(self.positions)
+        first, rotated = self._part(self.positions)
         self.pdf = ReplicaPDF(Architecture.from_config(fit), first.nnseeds, scaler)
-        cols = self.predictions.design.shape[1]
-        ntr = setup.trmasks.sum(axis=1)
-        self.training = ChiSquare(
-            inputs, first, True, self.predictions, rotated, min(int(ntr.max()), cols)
-        )
+        self.training = ChiSquare(inputs, first, True, self.predictions, rotated, self.job)
         nvl = (~setup.trmasks).sum(axis=1)
         self.no_validation = bool(np.all(nvl == 0))
         if not self.no_validation and np.any(nvl == 0):
@@ -420,9 +416,7 @@ class Trainer:
         self.validation = (
             self.training
             if self.no_validation
-            else ChiSquare(
-                inputs, first, False, self.predictions, rotated, min(int(nvl.max()), cols)
-            )
+            else ChiSquare(inputs, first, False, self.predictions, rotated, self.job)
         )
 
         def lagrange(sets, config) -> tuple[Any, Any, Any]:
@@ -474,6 +468,11 @@ class Trainer:
         real = list(range(start, min(start + self.size, len(self.job.replicas))))
         return real + real[:1] * (self.size - len(real))
 
+    def _part(self, positions: list[int]) -> tuple[ReplicaSetup, DiagonalRows | None]:
+        """The setup and diagonal-basis rows of the job's replicas at `positions`."""
+        rotated = None if self.rotated is None else self.rotated.take(positions)
+        return self.job.take(positions), rotated
+
     def _initial_state(self) -> dict[str, np.ndarray]:
         n, last = self.size, self.epochs - 1
         return {
@@ -497,8 +496,7 @@ class Trainer:
     def load(self, positions: Sequence[int]) -> None:
         """Start the training over for the job's replicas at `positions` (the chunk's size)."""
         self.positions = list(positions)
-        part = self.job.take(self.positions)
-        rotated = None if self.rotated is None else self.rotated.take(self.positions)
+        part, rotated = self._part(self.positions)
         self.pdf.reset(part.nnseeds)
         self.training.load(part, rotated)
         if not self.no_validation:
