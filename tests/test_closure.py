@@ -12,7 +12,7 @@ import scipy.linalg as la
 
 from disfit.closure import estimators as est
 from disfit.closure.pseudodata import closure_data, fit_config, level1_shift
-from disfit.fit.inputs import FitDataset, FitInputs
+from disfit.fit.inputs import FitDataset, FitInputs, covariance_groups
 from disfit.fit.replicas import replica_seed
 
 DATA = Path(__file__).parent / "data"
@@ -32,13 +32,14 @@ def _inputs(loaded, law: np.ndarray) -> FitInputs:
         parts.append(law[rows])
         offset += d.ndata
     central = np.concatenate([d.central for d in loaded])
+    covmat = covmat_from_systematics(loaded)
     return FitInputs(
         np.ones(1),
         tuple(datasets),
         central,
-        covmat_from_systematics(loaded),
+        covmat,
         t0_covmat(loaded, parts),
-        (),
+        covariance_groups(covmat, [d.rows for d in datasets]),
         (),
         (),
         1.65,

@@ -102,6 +102,7 @@ def test_split_and_pseudodata_are_validphys():
     central = np.concatenate([d.central for d in loaded])
     np.testing.assert_allclose(central, ref["central"], rtol=1e-12)
     from disfit.data.commondata import validphys_names
+    from disfit.fit.inputs import covariance_groups
 
     datasets, offset = [], 0
     for d in loaded:
@@ -110,7 +111,9 @@ def test_split_and_pseudodata_are_validphys():
         rows = slice(offset, offset + d.ndata)
         datasets.append(FitDataset(d.name, rows, 0.75, "NULL", (zero,), "", experiment, seed_name))
         offset += d.ndata
-    inputs = FitInputs(np.ones(1), tuple(datasets), central, covmat, covmat, (), (), (), 1.65)
+    groups = covariance_groups(covmat, [d.rows for d in datasets])
+    inputs = FitInputs(np.ones(1), tuple(datasets), central, covmat, covmat, groups, (), (), 1.65)
+    assert len(groups) > 1  # validphys factorises each whole group: here in parts
     assert [name for name, _ in inputs.experiments()] == list(ref["groups"])
     for k in (1, 2, 3):
         mask = training_masks(inputs, replica_seed(k, 14613416))
@@ -191,6 +194,37 @@ def test_diagonal_basis_split_is_validphys():
         assert mask.sum() == 45
         np.testing.assert_allclose((whitened[mask] ** 2).sum(), ref["chi2_tr"][k - 1], rtol=1e-10)
         np.testing.assert_allclose((whitened[~mask] ** 2).sum(), ref["chi2_vl"][k - 1], rtol=1e-10)
+
+
+def test_diagonal_basis_by_covariance_group_is_the_whole_matrixs():
+    """The eigensystem of a block-diagonal correlation matrix, decomposed a covariance group at
+    a time (the fit's setup), equals numpy's eigh of the whole matrix (validphys'): the same
+    eigenvalues in the same ascending order, every eigenvector up to its sign, whatever the
+    order of the groups' points; a group's modes are zero on the other groups' points."""
+    from disfit.data.covmat import diagonal_basis
+
+    rng = np.random.default_rng(11)
+    n = 90
+    covmat = np.zeros((n, n))
+    order = rng.permutation(n)  # groups interleaved in data order, as datasets may be
+    groups = (np.sort(order[:35]), np.sort(order[35:47]), np.sort(order[47:]))
+    for rows in groups:
+        mixing = rng.normal(size=(len(rows), len(rows)))
+        block = mixing @ mixing.T + np.diag(rng.uniform(0.5, 1.0, len(rows)))
+        sigma = rng.uniform(0.01, 3.0, len(rows))
+        covmat[np.ix_(rows, rows)] = block / np.sqrt(np.outer(np.diag(block), np.diag(block)))
+        covmat[np.ix_(rows, rows)] *= np.outer(sigma, sigma)
+    whole, values = diagonal_basis(covmat)
+    parts, part_values = diagonal_basis(covmat, groups)
+    np.testing.assert_allclose(part_values, values, rtol=1e-12)
+    assert np.all(np.diff(part_values) > 0)
+    signs = np.sign(np.sum(parts * whole, axis=1))
+    scale = np.abs(whole).max()
+    np.testing.assert_allclose(parts * signs[:, None], whole, rtol=0, atol=1e-10 * scale)
+    for mode in parts:
+        touched = [bool(np.any(mode[rows] != 0)) for rows in groups]
+        assert sum(touched) == 1
+    np.testing.assert_allclose(parts @ covmat @ parts.T, np.diag(values), atol=1e-10)
 
 
 @pytest.mark.parametrize("frac", [0.75, 1.0])

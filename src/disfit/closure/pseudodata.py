@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from disfit.data.covmat import sqrt_covmat
 from disfit.errors import DisfitError
 from disfit.fit.inputs import FitInputs
+from disfit.fit.replicas import sampling_groups
 
 SEEDS = ("trvlseed", "nnseed", "mcseed")
 
@@ -52,11 +52,9 @@ def level1_shift(inputs: FitInputs, seed: int) -> np.ndarray:
     if inputs.t0_predictions is None:
         raise DisfitError("a closure test needs the law as t0 PDF (closure.fakepdf)")
     shift = np.empty(inputs.ndata)
-    for _, members in inputs.experiments():
-        rows = np.concatenate([np.arange(d.rows.start, d.rows.stop) for d in members])
+    for group in sampling_groups(inputs):
         rng = np.random.default_rng(seed=seed)
-        lower = sqrt_covmat(inputs.fit_covmat[np.ix_(rows, rows)])
-        shift[rows] = lower @ rng.normal(size=len(rows))
+        shift[group.rows] = group.shift(rng.normal(size=len(group.rows)))
     return shift
 
 

@@ -66,23 +66,40 @@ def diagonal_masks(ndata: int, trvlseed: int, frac: float) -> np.ndarray:
 @dataclasses.dataclass(frozen=True)
 class SamplingGroup:
     """Data points sampled together (validphys' make_replica of one group): their rows, the
-    hash of their datasets' seed names, and the Cholesky factor of their covariance block."""
+    hash of their datasets' seed names, and the Cholesky factor L of their covariance block as
+    the factors of the covariance groups within it (positions in `rows`, factor): points that
+    no correlation links have zeros between them in L too, so L·z is the parts' products."""
 
     rows: np.ndarray
     name_seed: int
-    lower: np.ndarray
+    parts: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+    def shift(self, normal: np.ndarray) -> np.ndarray:
+        """L·z for the standard normal draws z of the group's points."""
+        out = np.empty(len(self.rows))
+        for positions, lower in self.parts:
+            out[positions] = lower @ normal[positions]
+        return out
 
 
 def sampling_groups(inputs: FitInputs, diagonal: bool = False) -> list[SamplingGroup]:
     """validphys' pseudo-data groups: all data in one group in the diagonal basis, else one per
     experiment; each group is sampled with its block of the fitting (t0) covariance, as n3fit 4.1
-    samples (use_t0_sampling)."""
+    samples (use_t0_sampling), factorised a covariance group at a time."""
     groups = [(ALL_DATA, list(inputs.datasets))] if diagonal else inputs.experiments()
     out = []
     for _, members in groups:
         rows = np.concatenate([np.arange(d.rows.start, d.rows.stop) for d in members])
         seed = _name_seed([d.seed_name or d.name for d in members])
-        out.append(SamplingGroup(rows, seed, sqrt_covmat(inputs.fit_covmat[np.ix_(rows, rows)])))
+        parts = []
+        for points in inputs.groups:
+            positions = np.flatnonzero(np.isin(rows, points))
+            if len(positions):
+                block = inputs.fit_covmat[np.ix_(rows[positions], rows[positions])]
+                parts.append((positions, sqrt_covmat(block)))
+        if sum(len(p) for p, _ in parts) != len(rows):
+            raise ValueError("FitInputs.groups must hold every data point")
+        out.append(SamplingGroup(rows, seed, tuple(parts)))
     return out
 
 
@@ -107,7 +124,7 @@ def pseudodata(
         rng = np.random.default_rng(seed=mcseed + group.name_seed)
         central, check = inputs.central[group.rows], positive[group.rows]
         for _ in range(10_000):
-            values = central + group.lower @ rng.normal(size=len(group.rows))
+            values = central + group.shift(rng.normal(size=len(group.rows)))
             if not resample_negative or np.all(values[check] >= 0):
                 break
         else:

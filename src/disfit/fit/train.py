@@ -94,7 +94,7 @@ def setup_replicas(
         nnseeds.append(replica_seed(k, seeds["nnseed"]))
     whitening = None
     if diagonal_frac is not None:
-        rotation, eigenvalues = diagonal_basis(inputs.fit_covmat)
+        rotation, eigenvalues = diagonal_basis(inputs.fit_covmat, inputs.groups)
         whitening = rotation / np.sqrt(eigenvalues)[:, None]
     return ReplicaSetup(list(replicas), nnseeds, np.array(trmasks), np.array(data), whitening)
 
