@@ -48,7 +48,8 @@ def level1_shift(inputs: FitInputs, seed: int) -> np.ndarray:
     """η ~ N(0, C) as validphys' filter_closure_data_by_experiment draws it: per experiment a
     generator seeded by the filterseed alone, L z with L validphys' sqrt_covmat of the
     experiment's covariance with MULT systematics taken relative to the law (the fitting
-    covariance of a closure fit, whose t0 PDF is the law); no positivity redraw."""
+    covariance of a closure fit, whose t0 PDF is the law), as the replicas' sampling groups
+    factorise it; no positivity redraw."""
     if inputs.t0_predictions is None:
         raise DisfitError("a closure test needs the law as t0 PDF (closure.fakepdf)")
     shift = np.empty(inputs.ndata)

@@ -108,23 +108,25 @@ def diagonal_basis(
         )
     if groups is None:
         groups = (np.arange(len(covmat)),)
-    eigenvalues = np.empty(len(covmat))
-    rotation = np.zeros_like(covmat)
-    start = 0
-    for rows in groups:
-        block = covmat[np.ix_(rows, rows)] / sigma[rows, None] / sigma[rows]
-        values, vectors = np.linalg.eigh(block)
-        modes = slice(start, start + len(rows))
-        eigenvalues[modes] = values
-        rotation[modes, rows] = vectors.T / sigma[rows]
-        start += len(rows)
+    parts = [
+        (rows, *np.linalg.eigh(covmat[np.ix_(rows, rows)] / sigma[rows, None] / sigma[rows]))
+        for rows in groups
+    ]
+    eigenvalues = np.concatenate([values for _, values, _ in parts])
     if eigenvalues.min() <= 0:
         raise DisfitError(
             "covariance matrix is singular (not positive definite); remove duplicated datasets "
             "or fully correlated points"
         )
     order = np.argsort(eigenvalues, kind="stable")
-    return rotation[order], eigenvalues[order]
+    mode = np.empty_like(order)  # each group's eigenvalue k is mode[start + k] in the order
+    mode[order] = np.arange(len(order))
+    rotation = np.zeros_like(covmat)
+    start = 0
+    for rows, _, vectors in parts:
+        rotation[np.ix_(mode[start : start + len(rows)], rows)] = vectors.T / sigma[rows]
+        start += len(rows)
+    return rotation, eigenvalues[order]
 
 
 def inverse_covmat(covmat: np.ndarray) -> np.ndarray:

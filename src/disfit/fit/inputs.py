@@ -72,8 +72,8 @@ class FitInputs:
     xgrid: np.ndarray
     datasets: tuple[FitDataset, ...]
     central: np.ndarray
-    covmat: np.ndarray  # experimental: pseudo-data sampling and the experimental χ²
-    fit_covmat: np.ndarray  # the χ² of training and validation (t0 when a t0 PDF is named)
+    covmat: np.ndarray  # experimental: the experimental χ²
+    fit_covmat: np.ndarray  # training and validation χ², pseudo-data (t0 when a t0 PDF is named)
     groups: tuple[np.ndarray, ...]  # indices of covariance-connected points
     positivity: tuple[ConstraintSet, ...]
     integrability: tuple[ConstraintSet, ...]
