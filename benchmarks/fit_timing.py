@@ -68,7 +68,7 @@ def work_per_replica_epoch(trainer) -> tuple[float, float]:
     network = 3 * 2 * points * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
     def elements(chi2) -> int:
-        return sum(int(np.prod(b.shape[1:])) for row in chi2.r.blocks for b in row)
+        return sum(int(np.prod(row.shape[1:])) for row in chi2.r.rows)
 
     tr = elements(trainer.training)
     vl = 0 if trainer.no_validation else elements(trainer.validation)

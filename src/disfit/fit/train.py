@@ -126,9 +126,10 @@ def _whitened(
     return np.concatenate(rows_g), np.concatenate(rows_b)
 
 
-#: column blocks of a replica's triangular matrix R: only the blocks on and above the diagonal
-#: are kept and multiplied (9/16 of the dense matrix's bytes; more blocks cost more XLA ops)
-TRIANGLE_BLOCKS = 8
+#: block rows of a replica's triangular matrix R: each holds its rows from the diagonal on, so
+#: only the part on and above the diagonal is stored and multiplied (9/16 of the dense bytes
+#: with 8), one product per block row
+TRIANGLE_ROWS = 8
 
 
 class Predictions:
@@ -174,51 +175,44 @@ class Predictions:
         return tf.concat(parts, axis=1)
 
 
-class TriangularBlocks:
+class TriangularRows:
     """R·y for one upper triangular (trapezoidal) matrix R per replica, (replicas, rows, cols),
-    from its blocks on and above the diagonal, as non-trainable float32 variables (XLA reads
-    them as arguments instead of copying them into the compiled program; the peak memory was
-    measured the same either way)."""
+    from its block rows, each from its first diagonal column to the last column, as
+    non-trainable float32 variables (XLA reads them as arguments instead of copying them into
+    the compiled program)."""
 
-    def __init__(self, r: np.ndarray, blocks: int = TRIANGLE_BLOCKS) -> None:
+    def __init__(self, r: np.ndarray, rows: int = TRIANGLE_ROWS) -> None:
         import tensorflow as tf
 
-        self.edges = np.linspace(0, r.shape[2], min(blocks, r.shape[2]) + 1).astype(int)
-        self.blocks = [[tf.Variable(b, trainable=False) for b in row] for row in self._split(r)]
+        self.edges = np.linspace(0, r.shape[2], min(rows, r.shape[2]) + 1).astype(int)
+        self.rows = [tf.Variable(b, trainable=False) for b in self._split(r)]
 
-    def _split(self, r: np.ndarray) -> list[list[np.ndarray]]:
-        """R's blocks on and above the diagonal, by block row (rows past R's end left out)."""
+    def _split(self, r: np.ndarray) -> list[np.ndarray]:
+        """R's block rows from the diagonal on (rows past R's end left out)."""
         out = []
-        for i in range(len(self.edges) - 1):
-            top, bottom = self.edges[i], min(self.edges[i + 1], r.shape[1])
+        for top, bottom in zip(self.edges[:-1], self.edges[1:], strict=True):
+            bottom = min(bottom, r.shape[1])
             if top >= bottom:
                 break
-            out.append(
-                [
-                    r[:, top:bottom, a:b]
-                    for a, b in zip(self.edges[i:-1], self.edges[i + 1 :], strict=True)
-                ]
-            )
+            out.append(r[:, top:bottom, top:])
         return out
 
     def assign(self, r: np.ndarray) -> None:
         """Hold other matrices of the same shape (the next chunk's replicas)."""
-        for row, values in zip(self.blocks, self._split(r), strict=True):
-            for block, value in zip(row, values, strict=True):
-                block.assign(value)
+        for row, value in zip(self.rows, self._split(r), strict=True):
+            row.assign(value)
 
     def __call__(self, y: Any) -> Any:
-        """(replicas, rows) = R·y for y (replicas, cols), block rows summed left to right."""
+        """(replicas, rows) = R·y for y (replicas, cols)."""
         import tensorflow as tf
 
-        pieces = [y[:, a:b] for a, b in zip(self.edges[:-1], self.edges[1:], strict=True)]
-        out = []
-        for i, row in enumerate(self.blocks):
-            total = replica_matvec(row[0], pieces[i])
-            for j, block in enumerate(row[1:], start=i + 1):
-                total = total + replica_matvec(block, pieces[j])
-            out.append(total)
-        return tf.concat(out, axis=1)
+        return tf.concat(
+            [
+                replica_matvec(row, y[:, top:])
+                for row, top in zip(self.rows, self.edges, strict=False)
+            ],
+            axis=1,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,7 +273,7 @@ class ChiSquare:
         self.rows = min(int(self.masks(job or setup).sum(axis=1).max()), cols)
         npoints, tri, rhs, const = self.reduce(setup, rotated)
         self.npoints = npoints
-        self.r = TriangularBlocks(tri)
+        self.r = TriangularRows(tri)
         self.c = tf.Variable(rhs.astype(np.float32), trainable=False)
         self.const = tf.Variable(const.astype(np.float32), trainable=False)
         self.norm = tf.Variable(np.maximum(npoints, 1).astype(np.float32), trainable=False)
