@@ -58,9 +58,9 @@ def default_inputs(config: dict):
 
 def work_per_replica_epoch(trainer) -> tuple[float, float]:
     """(FLOPs, bytes) of one replica-epoch: the network on the fit and sum-rule grids forward
-    and backward (about 3x the forward's multiply-adds), the triangular blocks of the training
+    and backward (about 3x the forward's multiply-adds), the triangular block rows of the training
     χ² forward and backward and of the validation χ² forward, and the shared FK products
-    (positivity, integrability, ratios) forward and backward. Bytes: the per-replica blocks,
+    (positivity, integrability, ratios) forward and backward. Bytes: the per-replica block rows,
     read once per product (the shared matrices stay in cache)."""
     pdf, inputs = trainer.pdf, trainer.inputs
     points = len(inputs.xgrid) + len(pdf.sumrule_x)

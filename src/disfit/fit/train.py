@@ -4,9 +4,9 @@ validation χ², best weights restored. Replicas never interact: each has its ow
 split, gradient clipping and stopping, so a replica fitted in a batch equals it fitted alone.
 
 Speed: each replica's χ² is reduced once to |R·y − c|² + const with R a small triangular
-matrix kept as its non-zero blocks (see ChiSquare), the data's predictions y are computed once
-for training and validation, matrices shared by all replicas are read once per chunk of
-replicas (shared_matvec), and chunks of epochs run as one XLA program."""
+matrix kept as its block rows from the diagonal on (TriangularRows), the data's predictions y
+are computed once for training and validation, matrices shared by all replicas are read once
+per chunk of replicas (shared_matvec), and chunks of epochs run as one XLA program."""
 
 from __future__ import annotations
 
