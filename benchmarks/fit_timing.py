@@ -68,7 +68,7 @@ def work_per_replica_epoch(trainer) -> tuple[float, float]:
     network = 3 * 2 * points * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
 
     def elements(chi2) -> int:
-        return sum(int(np.prod(row.shape[1:])) for row in chi2.r.rows)
+        return sum(int(np.prod(row.shape[1:])) for row in chi2.r.block_rows)
 
     tr = elements(trainer.training)
     vl = 0 if trainer.no_validation else elements(trainer.validation)

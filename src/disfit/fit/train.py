@@ -185,7 +185,7 @@ class TriangularRows:
         import tensorflow as tf
 
         self.edges = np.linspace(0, r.shape[2], min(rows, r.shape[2]) + 1).astype(int)
-        self.rows = [tf.Variable(b, trainable=False) for b in self._split(r)]
+        self.block_rows = [tf.Variable(b, trainable=False) for b in self._split(r)]
 
     def _split(self, r: np.ndarray) -> list[np.ndarray]:
         """R's block rows from the diagonal on (rows past R's end left out)."""
@@ -199,17 +199,18 @@ class TriangularRows:
 
     def assign(self, r: np.ndarray) -> None:
         """Hold other matrices of the same shape (the next chunk's replicas)."""
-        for row, value in zip(self.rows, self._split(r), strict=True):
+        for row, value in zip(self.block_rows, self._split(r), strict=True):
             row.assign(value)
 
     def __call__(self, y: Any) -> Any:
         """(replicas, rows) = R·y for y (replicas, cols)."""
         import tensorflow as tf
 
+        tops = self.edges[: len(self.block_rows)]
         return tf.concat(
             [
                 replica_matvec(row, y[:, top:])
-                for row, top in zip(self.rows, self.edges, strict=False)
+                for row, top in zip(self.block_rows, tops, strict=True)
             ],
             axis=1,
         )
