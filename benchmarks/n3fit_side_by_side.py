@@ -32,7 +32,8 @@ exist (delete them to redo one); all scratch goes under --workdir. Steps:
    there (one core, taskset).
    matched: disfit's fit once more with n3fit's own training masks and pseudo-data (its
    savepseudodata files; the network seeds are n3fit's already), in-process, so that what is
-   left between the codes is the training alone.
+   left between the codes is the training alone. Per-dataset split only (--mode per-dataset):
+   in the diagonal basis n3fit saves its pseudo-data by eigenmode.
 7. compare: per dataset χ²/N of every replica (the Q0 grids of both codes contracted with the
    data, cuts, covariances and FK tables that validphys loads for the runcard; experimental and
    t0 covariance), E_tr, E_vl, best and stop epochs, seconds per replica-epoch, validphys'
@@ -453,6 +454,11 @@ def step_matched(args) -> None:
     import disfit.fit.runner as runner
     from disfit.fit.train import ReplicaSetup
 
+    if args.mode == "diagonal":
+        # n3fit saves a diagonal-basis fit's pseudo-data by eigenmode (validphys'
+        # diagonal_indexed_recreate_pseudodata), not by data point as n3fit_saved reads them
+        log.info("matched: only for --mode per-dataset (n3fit saves eigenmodes in diagonal mode)")
+        return
     name = fit_name(args)
     n3fit_dir = args.workdir / name
     here = Path.cwd()
@@ -465,8 +471,8 @@ def step_matched(args) -> None:
     config["run_name"] = name
     original = runner.setup_replicas
 
-    def with_n3fit_data(inputs, batch, seeds, resample=False, diagonal_frac=None):
-        setup = original(inputs, batch, seeds, resample, diagonal_frac)
+    def with_n3fit_data(inputs, batch, *args, **kwargs):
+        setup = original(inputs, batch, *args, **kwargs)
         saved = [n3fit_saved(n3fit_dir, k, index) for k in batch]
         masks = np.array([m for m, _ in saved])
         data = np.array([d for _, d in saved])
