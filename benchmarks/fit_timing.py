@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import itertools
 import json
 import os
 import resource
@@ -118,11 +117,12 @@ def _measure(
     # steps of PUSH_EACH epochs as the fit runs them, each timed: the median is the rate (a
     # shared machine's hiccups land in a few steps)
     steps, loads, compiled, weights = [], 0.0, first, b""
-    chunks = trainer.chunks()
-    for index in itertools.count():
+    # no replica stops here, so every slot takes the job's next replica at the same epoch: the
+    # job runs as chunks, each loaded as Trainer.train loads a replica in a slot
+    for index, start in enumerate(range(0, replicas, trainer.size)):
         began = time.perf_counter()
-        if next(chunks, None) is None:
-            break
+        if index:
+            trainer.load(trainer._positions(start))
         loads += (time.perf_counter() - began) if index else 0.0  # the next chunk's QRs
         if index == 0:
             trainer._steps(tf.constant(0), tf.constant(PUSH_EACH))  # compile + first 100

@@ -287,7 +287,8 @@ def test_stopping_check_uses_the_lambdas_of_its_epoch(frac):
     chi2 = np.array([3.0], np.float32)
     for epoch, steps in ((98, 0), (99, 0), (100, 1), (199, 1)):
         loss, per_set = (
-            v.numpy() for v in trainer.validation_loss(chi2, trainer.constraints(xf), epoch)
+            v.numpy()
+            for v in trainer.validation_loss(chi2, trainer.constraints(xf), np.full(2, epoch))
         )
         lam_pos = 10.0 * trainer.pos_mult.numpy()[0] ** steps
         lam_int = 10.0 * trainer.int_mult.numpy()[0] ** steps
@@ -408,13 +409,16 @@ def _assert_same_replica(first: Path, second: Path) -> None:
 
 
 def test_replica_in_a_chunk_equals_it_in_the_whole_batch(batch_fit):
-    """Bitwise: a job trained a chunk at a time on one compiled program gives every replica the
-    numbers it gets when the whole job trains at once (each chunk starts the networks, the
-    optimizer and the stopping over), the padded last chunk included."""
+    """Bitwise: a job training 4 replicas at a time on one compiled program, each ended
+    replica's place taken by the next at the next 100-epoch boundary (its own iterations, λ's,
+    stopping and optimizer steps), gives every replica the numbers it gets when the whole job
+    trains at once."""
     *_, ten, chunked = batch_fit
     for k in range(1, 11):
         _assert_same_replica(ten / f"replica_{k}", chunked / f"replica_{k}")
     assert read_json(chunked / "replica_9")["timing"]["replicas_in_chunk"] == 4
+    # the first four end at different epochs: their places were refilled at different times
+    assert len({read_json(chunked / f"replica_{k}")["stop_epoch"] for k in range(1, 5)}) > 1
 
 
 def test_rerun_is_bitwise_identical(batch_fit):

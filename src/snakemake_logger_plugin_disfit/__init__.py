@@ -23,8 +23,9 @@ from snakemake_interface_logger_plugins.common import LogEvent
 #: stages in workflow order; a rule belongs to the stage its name starts with
 STAGES = ("data", "theory", "import", "fit", "postfit", "lhapdf", "report")
 _ALIASES = {"export": "theory", "ship": "theory"}
-#: a fit job's progress line: "replicas 1-50, chunk 2/5: epoch 500/17000"
-_EPOCH = re.compile(r"(?:chunk (\d+)/(\d+): )?epoch (\d+)/(\d+)")
+#: progress lines: a fit job's "replicas 1-50: 12/50 trained", a hyperopt trial's
+#: "trial 3: epoch 500/17000"
+_PROGRESS = re.compile(r"(\d+)/(\d+) trained|epoch (\d+)/(\d+)")
 _KEEP = (
     "Nothing to be done",
     "Complete log(s)",
@@ -39,14 +40,13 @@ _KEEP = (
 
 
 def fit_progress(text: str) -> tuple[int, int] | None:
-    """(epochs done, epochs) of a fit job from its log, over all its chunks; None before its
-    first progress line."""
-    found = _EPOCH.findall(text)
+    """(done, total) of a fit job (replicas trained) or a hyperopt trial (epochs) from its
+    log; None before its first progress line."""
+    found = _PROGRESS.findall(text)
     if not found:
         return None
-    chunk, chunks, epoch, epochs = found[-1]
-    done, total = int(chunk or 1) - 1, int(chunks or 1)
-    return done * int(epochs) + int(epoch), total * int(epochs)
+    replicas, total, epoch, epochs = found[-1]
+    return (int(replicas), int(total)) if total else (int(epoch), int(epochs))
 
 
 def stage_of(rule: str) -> str | None:

@@ -45,14 +45,28 @@ def integrability_numbers(xf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     return np.abs(xf(np.array(INTEGRABILITY_CHECK_X))[:, rows, :]).sum(axis=-1)
 
 
+def chi2_inverses(
+    inputs: FitInputs, covmat: np.ndarray | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The inverse covariance blocks dataset_chi2 contracts with: one per covariance group, one
+    per dataset (its own diagonal block), of the fitting covariance or `covmat`."""
+    covmat = inputs.fit_covmat if covmat is None else covmat
+    groups = [np.linalg.inv(covmat[np.ix_(group, group)]) for group in inputs.groups]
+    datasets = [np.linalg.inv(covmat[d.rows, d.rows]) for d in inputs.datasets]
+    return groups, datasets
+
+
 def dataset_chi2(
-    inputs: FitInputs, predictions: np.ndarray, covmat: np.ndarray | None = None
+    inputs: FitInputs,
+    predictions: np.ndarray,
+    covmat: np.ndarray | None = None,
+    inverses: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """χ² against the central data with the fitting covariance (or `covmat`, e.g. the
-    experimental one): (replicas,) total and (replicas, datasets) per dataset (its own diagonal
-    block)."""
+    experimental one; or its `inverses` from chi2_inverses, to reuse them): (replicas,) total
+    and (replicas, datasets) per dataset (its own diagonal block)."""
     residual = inputs.central - predictions
-    covmat = inputs.fit_covmat if covmat is None else covmat
+    groups, datasets = chi2_inverses(inputs, covmat) if inverses is None else inverses
 
     def quadratic(r: np.ndarray, inv: np.ndarray) -> float:
         # numpy's own loops on a fresh copy: BLAS would sum in an order that depends on memory
@@ -61,12 +75,10 @@ def dataset_chi2(
         return float(np.einsum("i,ij,j->", r, inv, r))
 
     total = np.zeros(len(predictions))
-    for group in inputs.groups:
-        inv = np.linalg.inv(covmat[np.ix_(group, group)])
+    for group, inv in zip(inputs.groups, groups, strict=True):
         total += [quadratic(r, inv) for r in residual[:, group]]
     per = np.zeros((len(predictions), len(inputs.datasets)))
-    for j, d in enumerate(inputs.datasets):
-        inv = np.linalg.inv(covmat[d.rows, d.rows])
+    for j, (d, inv) in enumerate(zip(inputs.datasets, datasets, strict=True)):
         per[:, j] = [quadratic(r, inv) for r in residual[:, d.rows]]
     return total, per
 

@@ -51,6 +51,17 @@ def shared_matvec(matrix: Any, vectors: Any) -> Any:
     return tf.concat(chunks, axis=0)[:count]
 
 
+def assign_rows(variable: Any, rows: Sequence[int], values: np.ndarray) -> None:
+    """variable[rows] = values along the replica axis (all of it when `rows` covers it)."""
+    rows = list(rows)
+    if rows == list(range(variable.shape[0])):
+        variable.assign(values)
+        return
+    array = np.array(variable.numpy())
+    array[rows] = values
+    variable.assign(array)
+
+
 def shared(matrix: np.ndarray) -> Any:
     """`matrix` as the float32 constant shared_matvec takes."""
     import tensorflow as tf
@@ -161,12 +172,14 @@ class ReplicaPDF:
             beta = np.zeros_like(beta)
         return values + [np.array(alpha, "float32"), np.array(beta, "float32")]
 
-    def reset(self, nnseeds: Sequence[int]) -> None:
-        """Start the same networks over as the replicas of `nnseeds` (as many as before)."""
-        if len(nnseeds) != self.nreplicas:
-            raise ValueError(f"{len(nnseeds)} nnseeds for a model of {self.nreplicas} replicas")
+    def reset(self, nnseeds: Sequence[int], slots: Sequence[int] | None = None) -> None:
+        """Start the networks at `slots` (default all; one nnseed each) over as the replicas of
+        `nnseeds`."""
+        slots = range(self.nreplicas) if slots is None else slots
+        if len(nnseeds) != len(slots):
+            raise ValueError(f"{len(nnseeds)} nnseeds for {len(slots)} replicas")
         for var, value in zip(self.all_variables, self.initial_values(nnseeds), strict=True):
-            var.assign(value)
+            assign_rows(var, slots, value)
 
     @property
     def variables(self) -> list[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import platform
@@ -17,7 +16,7 @@ from disfit import __version__
 from disfit.basis import FIT_ROTATION, FITTED_BASIS
 from disfit.fit.blas import fixed_blas_threads
 from disfit.fit.inputs import FitInputs, fit_inputs_from_config
-from disfit.fit.metrics import arc_lengths, dataset_chi2, integrability_numbers
+from disfit.fit.metrics import arc_lengths, chi2_inverses, dataset_chi2, integrability_numbers
 from disfit.fit.replicas import replica_seed
 from disfit.fit.train import FitResult, Trainer, setup_replicas
 from disfit.io.atomic import atomic_dir
@@ -45,11 +44,11 @@ def fit_replicas(
     fit: Mapping[str, Any],
     replicas: Sequence[int],
     outdir: str | Path,
-    progress: Callable[[int, int, int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Fit `replicas`, `fit.replicas_per_chunk` at a time on one compiled program, and write
-    outdir/replica_<k>/ for each as its chunk ends; returns their JSONs. `progress` gets (chunk,
-    chunks, epochs done, epochs) of the chunk in training."""
+    """Fit `replicas`, `fit.replicas_per_chunk` at a time on one compiled program (a replica
+    that ends leaves its place to the next, Trainer.train), and write outdir/replica_<k>/ for
+    each as it ends; returns their JSONs. `progress` gets (replicas ended, replicas)."""
     started = time.perf_counter()
     seeds = {k: int(fit[k]) for k in ("trvlseed", "nnseed", "mcseed")}
     diagonal_frac = float(fit["diagonal_frac"]) if fit["diagonal_basis"] else None
@@ -63,15 +62,13 @@ def fit_replicas(
     )
     trainer = Trainer(inputs, setup, fit, int(fit["replicas_per_chunk"]))
     del setup  # its whitening: ndata² floats the training no longer needs
-    chunks = -(-len(replicas) // trainer.size)
+    loaded = time.perf_counter()
+    inverses = chi2_inverses(inputs)  # for every replica's χ² per dataset, as replicas end
     out = []
-    for index, positions in enumerate(trainer.chunks()):
-        loaded = time.perf_counter()
-        report = None if progress is None else functools.partial(progress, index, chunks)
-        result = trainer.run(report)
-        trained = time.perf_counter()
-        contents, export = chunk_outputs(
-            inputs, trainer, result, [replicas[p] for p in positions], seeds
+
+    def ended(slots: list[int], positions: list[int], result: FitResult) -> None:
+        contents, export = replica_outputs(
+            inputs, trainer, slots, result, [replicas[p] for p in positions], seeds, inverses
         )
         done = time.perf_counter()
         for r, content in enumerate(contents):
@@ -79,11 +76,10 @@ def fit_replicas(
                 {
                     "walltime": {
                         "replica_set": loaded - started,
-                        "replica_fitted": trained - loaded,
+                        "replica_fitted": float(result.seconds[r]),
                         "replica_set_to_replica_fitted": done - started,
                     },
-                    # disfit's: the first 100 iterations of the training (the first chunk's hold
-                    # the compilation)
+                    # disfit's: the job's first 100 iterations (with the compilation)
                     "first_iterations": result.first_seconds,
                     "replicas_in_batch": len(replicas),
                     "replicas_in_chunk": trainer.size,
@@ -92,38 +88,49 @@ def fit_replicas(
             k = content["replica"]
             with atomic_dir(Path(outdir) / f"replica_{k}") as folder:  # complete or absent
                 write_replica_grids(folder, export[r], inputs.q0, {"replica": k})
-                history = [h for h in result.history if h["epoch"] <= result.stop_epoch[r] + 1]
-                write_history(folder, history, r)
+                stop = result.stop_epoch[r]
+                history = [h for h in result.history[r] if h["epoch"] <= stop + 1]
+                write_history(folder, history, 0)
                 write_json(folder, content)
             out.append(content)
+
+    trainer.train(ended, progress)
     return out
 
 
-def chunk_outputs(
+def replica_outputs(
     inputs: FitInputs,
     trainer: Trainer,
+    slots: list[int],
     result: FitResult,
     replicas: Sequence[int],
     seeds: Mapping[str, int],
+    inverses: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """The replica.json contents (timing left empty) of the chunk's first len(replicas)
-    replicas, and x·f of every replica of the chunk on the export grid; the best weights are
-    restored first."""
-    trainer.restore(result)
+    """The replica.json contents (timing left empty) and x·f on the export grid of the
+    replicas `replicas` at `slots` (`result` over them), evaluated at their best weights, put in
+    their slots for the while: the other slots' replicas then train on. `inverses`: the
+    fitting covariance's (chi2_inverses), if already computed."""
+    live = [np.array(v.numpy()) for v in trainer.pdf.all_variables]
+    weights = [array.copy() for array in live]
+    for array, best in zip(weights, result.weights, strict=True):
+        array[slots] = best
+    trainer.restore(weights)
     pdf, fitted = trainer.pdf, trainer.fitted
 
     def xf(x: np.ndarray) -> np.ndarray:  # (R, 14, nx) in the FK evolution basis
-        return np.einsum("ek,rkn->ren", FIT_ROTATION, fitted(x))
+        return np.einsum("ek,rkn->ren", FIT_ROTATION, fitted(x)[slots])
 
     xf_flat = trainer.xf_flat()
-    erf_tr = trainer.training(xf_flat).numpy() / trainer.training.norm.numpy()
-    erf_vl = trainer.validation(xf_flat).numpy() / trainer.validation.norm.numpy()
-    predictions = np.array([inputs.predictions(f) for f in fitted(inputs.xgrid)])
-    total, per_dataset = dataset_chi2(inputs, predictions)
+    erf_tr = (trainer.training(xf_flat).numpy() / trainer.training.norm.numpy())[slots]
+    erf_vl = (trainer.validation(xf_flat).numpy() / trainer.validation.norm.numpy())[slots]
+    predictions = np.array([inputs.predictions(f) for f in fitted(inputs.xgrid)[slots]])
+    total, per_dataset = dataset_chi2(inputs, predictions, inverses=inverses)
     arcs = arc_lengths(xf)
     integ = integrability_numbers(xf)
     export = xf(EXPORT_XGRID)
-    alpha, beta = pdf.alpha.numpy(), pdf.beta.numpy()
+    alpha, beta = pdf.alpha.numpy()[slots], pdf.beta.numpy()[slots]
+    trainer.restore(live)
     out = []
     for r, k in enumerate(replicas):
         never = result.best_epoch[r] < 0
@@ -195,9 +202,9 @@ def run_batch(
     outdir: Path,
     interactive: bool = False,
 ) -> list[dict[str, Any]]:
-    """Fit `replicas` together with a progress bar (on a terminal) or a log line every 500
-    epochs (in a log file, from which Snakemake's disfit logger draws its bar), and write their
-    folders."""
+    """Fit `replicas` together with a progress bar (on a terminal) or a log line each time
+    replicas end (in a log file, from which Snakemake's disfit logger draws its bar), and write
+    their folders."""
     fit = config["fit"]
     log.info("fit of %d points, replicas %s", inputs.ndata, list(replicas))
     label = f"replicas {replicas[0]}-{replicas[-1]}"
@@ -207,20 +214,19 @@ def run_batch(
         columns = (
             TextColumn(label),
             BarColumn(),
-            TextColumn("{task.description}: epoch {task.completed}/{task.total}"),
+            TextColumn("{task.completed}/{task.total} trained"),
         )
         with Progress(*columns, TimeRemainingColumn()) as bar:
-            task = bar.add_task("chunk 1", total=fit["epochs"])
+            task = bar.add_task("replicas", total=len(replicas))
 
-            def show(chunk: int, chunks: int, done: int, _: int) -> None:
-                bar.update(task, completed=done, description=f"chunk {chunk + 1}/{chunks}")
+            def show(done: int, _: int) -> None:
+                bar.update(task, completed=done)
 
             results = fit_replicas(inputs, fit, replicas, outdir, show)
     else:
 
-        def progress(chunk: int, chunks: int, done: int, total: int) -> None:
-            if done % 500 == 0 or done == total:
-                log.info("%s, chunk %d/%d: epoch %d/%d", label, chunk + 1, chunks, done, total)
+        def progress(done: int, total: int) -> None:
+            log.info("%s: %d/%d trained", label, done, total)
 
         results = fit_replicas(inputs, fit, replicas, outdir, progress)
     for content in results:

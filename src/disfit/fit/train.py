@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,14 @@ import scipy.linalg as la
 from disfit.data.covmat import diagonal_basis
 from disfit.errors import DisfitError
 from disfit.fit.inputs import FitInputs
-from disfit.fit.model import Architecture, ReplicaPDF, replica_matvec, shared, shared_matvec
+from disfit.fit.model import (
+    Architecture,
+    ReplicaPDF,
+    assign_rows,
+    replica_matvec,
+    shared,
+    shared_matvec,
+)
 from disfit.fit.replicas import (
     diagonal_masks,
     pseudodata,
@@ -197,10 +204,10 @@ class TriangularRows:
             out.append(r[:, top:bottom, top:])
         return out
 
-    def assign(self, r: np.ndarray) -> None:
-        """Hold other matrices of the same shape (the next chunk's replicas)."""
+    def assign(self, r: np.ndarray, slots: Sequence[int]) -> None:
+        """Hold the matrices `r` (one per slot, same shape otherwise) at `slots`."""
         for row, value in zip(self.block_rows, self._split(r), strict=True):
-            row.assign(value)
+            assign_rows(row, slots, value)
 
     def __call__(self, y: Any) -> Any:
         """(replicas, rows) = R·y for y (replicas, cols)."""
@@ -314,14 +321,15 @@ class ChiSquare:
             const[k] = augmented[cols, cols] ** 2 if len(g) > cols else 0.0
         return npoints, tri, rhs, const
 
-    def load(self, setup: ReplicaSetup, rotated: DiagonalRows | None = None) -> None:
-        """The χ² of `setup`'s replicas (as many as before) in place of the present ones."""
+    def load(self, setup: ReplicaSetup, rotated: DiagonalRows | None, slots: Sequence[int]) -> None:
+        """The χ² of `setup`'s replicas in place of the ones at `slots`."""
         npoints, tri, rhs, const = self.reduce(setup, rotated)
-        self.npoints = npoints
-        self.r.assign(tri)
-        self.c.assign(rhs.astype(np.float32))
-        self.const.assign(const.astype(np.float32))
-        self.norm.assign(np.maximum(npoints, 1).astype(np.float32))
+        self.npoints = np.array(self.npoints)
+        self.npoints[list(slots)] = npoints
+        self.r.assign(tri, slots)
+        assign_rows(self.c, slots, rhs.astype(np.float32))
+        assign_rows(self.const, slots, const.astype(np.float32))
+        assign_rows(self.norm, slots, np.maximum(npoints, 1).astype(np.float32))
 
     def of(self, y: Any) -> Any:
         """χ² (replicas,) for the Predictions' y."""
@@ -342,11 +350,13 @@ class FitResult:
     best_epoch: np.ndarray  # -1: never improved
     stop_epoch: np.ndarray  # index of the last epoch the replica trained
     nan: np.ndarray
-    history: list[dict[str, Any]]  # every PUSH_EACH epochs: epoch, tr χ²/N, vl χ²/N per replica
+    # every PUSH_EACH epochs: epoch, tr χ²/N, vl χ²/N per replica (`Trainer.train`: one such
+    # list per replica, each entry over that replica alone)
+    history: list[Any]
     weights: list[np.ndarray]  # best weights, in ReplicaPDF.all_variables order
     ntr: np.ndarray  # training points per replica
     nvl: np.ndarray
-    seconds: float
+    seconds: Any  # float, or per replica (`Trainer.train`)
     # the first PUSH_EACH iterations, their compilation included: the rest is the steady rate
     first_seconds: float = 0.0
 
@@ -364,6 +374,41 @@ def lagrange_schedule(
     return float(initial), float(multiplier)
 
 
+def replica_optimizers(
+    config: Mapping[str, Any], variables: Sequence[Any], replicas: int
+) -> list[tuple[Any, list[int], list[Any]]]:
+    """Keras optimizers (n3fit's, `config`) over `variables`, one per variable rank, whose step
+    count (and Nadam's momentum-schedule product) is kept per replica, shaped to broadcast
+    against the variables: (replicas, 1, ...). A replica's update is then the same arithmetic
+    as with the optimizer's scalar count, whatever step the other replicas are at, so a
+    replica can start while others train. Returns (optimizer, indices into `variables`, its
+    state variables) per rank."""
+    import keras
+
+    out = []
+    for rank in sorted({len(v.shape) for v in variables}):
+        group = [j for j, v in enumerate(variables) if len(v.shape) == rank]
+        optimizer = keras.optimizers.get(
+            {
+                "class_name": config["optimizer_name"],
+                "config": {"learning_rate": config["learning_rate"]},
+            }
+        )
+        optimizer.build([variables[j] for j in group])
+        shape = (replicas,) + (1,) * (rank - 1)
+        swaps = {"_iterations": np.zeros(shape, "int64")}
+        if hasattr(optimizer, "_u_product"):  # Nadam
+            swaps["_u_product"] = np.ones(shape, "float32")
+        state = list(optimizer.variables)
+        for name, value in swaps.items():
+            old = getattr(optimizer, name)
+            new = keras.Variable(value, dtype=value.dtype.name, trainable=False, name=name[1:])
+            setattr(optimizer, name, new)
+            state = [new if v is old else v for v in state if v is not new]
+        out.append((optimizer, group, state))
+    return out
+
+
 class Trainer:
     """The compiled training of one job's replicas, a chunk of them at a time."""
 
@@ -379,7 +424,6 @@ class Trainer:
         chunk short of `chunk` replicas (or a lone replica) is padded with copies of its first
         replica: XLA compiles a batch of one to other kernels than larger batches (which agree
         with each other bit for bit), so a replica's numbers never depend on its chunk."""
-        import keras
         import tensorflow as tf
 
         self.inputs, self.fit = inputs, fit
@@ -440,23 +484,22 @@ class Trainer:
             inputs.integrability, fit["integrability"]
         )
         opt = fit["optimizer"]
-        self.optimizer = keras.optimizers.get(
-            {
-                "class_name": opt["optimizer_name"],
-                "config": {"learning_rate": opt["learning_rate"]},
-            }
-        )
         self.clipnorm = opt.get("clipnorm")
         self.variables = self.pdf.variables
-        self.optimizer.build(self.variables)
+        self.optimizers = replica_optimizers(opt, self.variables, self.size)
         self.masks = [None if m is None else tf.constant(m) for m in self.pdf.gradient_masks()]
         self.best = [tf.Variable(v.value) for v in self.pdf.all_variables]
         self.state = {k: tf.Variable(v) for k, v in self._initial_state().items()}
         # a new chunk starts the optimizer where this one starts (moments, iterations)
-        self._optimizer_start = [v.numpy() for v in self.optimizer.variables]
+        self._optimizer_start = [v.numpy() for v in self.optimizer_variables]
         # autograph=False: the loop is an explicit tf.while_loop, its ifs on Python values;
         # converting the code took seconds of every start-up
         self._steps = tf.function(self._run_steps, jit_compile=True, autograph=False)
+
+    @property
+    def optimizer_variables(self) -> list[Any]:
+        """The optimizers' state (each with a replica axis first but the learning rate)."""
+        return [v for _, _, state in self.optimizers for v in state]
 
     def _positions(self, start: int) -> list[int]:
         """Positions in the job of the chunk from `start`, padded to the chunk's size."""
@@ -478,35 +521,117 @@ class Trainer:
             "active": np.ones(n, bool),
             "nan": np.zeros(n, bool),
             "stop_epoch": np.full(n, last, np.int32),
+            # the iteration at which each replica started (refilled replicas start later)
+            "start": np.zeros(n, np.int32),
         }
 
-    def chunks(self) -> Iterator[list[int]]:
-        """Load each chunk in turn into the compiled training and give the positions in the
-        job's setup of its replicas (its padding left out); the first is loaded already."""
-        for start in range(0, len(self.job.replicas), self.size):
-            if start:
-                self.load(self._positions(start))
-            yield sorted(set(self.positions))
-
-    def load(self, positions: Sequence[int]) -> None:
-        """Start the training over for the job's replicas at `positions` (the chunk's size)."""
-        self.positions = list(positions)
-        part, rotated = self._part(self.positions)
-        self.pdf.reset(part.nnseeds)
-        self.training.load(part, rotated)
+    def load(
+        self, positions: Sequence[int], slots: Sequence[int] | None = None, start: int = 0
+    ) -> None:
+        """Start the job's replicas at `positions` over in `slots` (default: all, the chunk's
+        size), from iteration `start` of the compiled loop: networks, χ², best weights,
+        stopping state and optimizer state; the other slots train on untouched."""
+        slots = list(range(self.size)) if slots is None else list(slots)
+        for slot, position in zip(slots, positions, strict=True):
+            self.positions[slot] = position
+        part, rotated = self._part(list(positions))
+        self.pdf.reset(part.nnseeds, slots)
+        self.training.load(part, rotated, slots)
         if not self.no_validation:
-            self.validation.load(part, rotated)
+            self.validation.load(part, rotated, slots)
         for keep, var in zip(self.best, self.pdf.all_variables, strict=True):
-            keep.assign(var.value)
-        for name, value in self._initial_state().items():
-            self.state[name].assign(value)
-        for var, value in zip(self.optimizer.variables, self._optimizer_start, strict=True):
-            var.assign(value)
+            assign_rows(keep, slots, var.numpy()[slots])
+        initial = self._initial_state()
+        initial["start"][:] = start
+        for name, value in initial.items():
+            assign_rows(self.state[name], slots, value[slots])
+        for var, value in zip(self.optimizer_variables, self._optimizer_start, strict=True):
+            if len(var.shape) and var.shape[0] == self.size:  # not the learning rate
+                assign_rows(var, slots, value[slots])
 
-    def restore(self, result: FitResult) -> None:
-        """Put the weights `run` chose (each replica's best) back into the model."""
-        for var, best in zip(self.pdf.all_variables, result.weights, strict=True):
-            var.assign(best)
+    def train(
+        self,
+        ended: Callable[[list[int], list[int], FitResult], None],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """Train all the job's replicas, `size` at a time: a replica that ends (it stopped, or
+        reached the last epoch) leaves its slot to the job's next replica at the next
+        PUSH_EACH boundary, so no slot trains for a replica that has ended. `ended(slots,
+        positions, result)` gets the replicas that ended at a boundary (their positions in the
+        job and a FitResult over them) while the model still holds them. `progress` gets
+        (replicas ended, replicas). A replica's numbers do not depend on when or where it
+        starts: it has its own iterations, λ schedules, stopping and optimizer step count."""
+        import tensorflow as tf
+
+        total = len(self.job.replicas)
+        live = {slot: p for slot, p in enumerate(self.positions) if slot == self.positions.index(p)}
+        queue = list(range(self.size, total))
+        history: dict[int, list[tuple[int, float, float]]] = {slot: [] for slot in live}
+        clock = {slot: time.perf_counter() for slot in live}
+        first, iteration, done = None, 0, 0
+        while live:
+            began = time.perf_counter()
+            steps = self._steps(tf.constant(iteration), tf.constant(PUSH_EACH))
+            tr, vl = (h.numpy() for h in steps)
+            first = first or time.perf_counter() - began
+            start = self.state["start"].numpy()
+            for slot in live:
+                if iteration - start[slot] <= self.epochs:
+                    history[slot].append((iteration - start[slot], tr[slot], vl[slot]))
+            iteration += PUSH_EACH
+            active = self.state["active"].numpy()
+            finished = [s for s in live if not active[s] or iteration - start[s] > self.epochs]
+            if not finished:
+                continue
+            now = time.perf_counter()
+            result = self._result(finished, [history[s] for s in finished])
+            result.seconds = np.array([now - clock[s] for s in finished])
+            result.first_seconds = first
+            ended(finished, [live[s] for s in finished], result)
+            done += len(finished)
+            if progress:
+                progress(done, total)
+            refill = [s for s in finished if queue][: len(queue)]
+            for slot in finished:
+                del live[slot]
+            if refill:
+                positions, queue = queue[: len(refill)], queue[len(refill) :]
+                self.load(positions, refill, iteration)
+                for slot, position in zip(refill, positions, strict=True):
+                    live[slot], history[slot], clock[slot] = position, [], time.perf_counter()
+
+    def _result(self, slots: list[int], histories: list[list[tuple[int, float, float]]]):
+        """A FitResult over the replicas at `slots` (its history one list per replica)."""
+        st = {k: v.numpy()[slots] for k, v in self.state.items()}
+        never = st["best_epoch"] < 0
+        weights = []
+        for best, var in zip(self.best, self.pdf.all_variables, strict=True):
+            final = np.asarray(var.numpy())[slots]
+            weights.append(
+                np.where(never.reshape([-1] + [1] * (final.ndim - 1)), final, best.numpy()[slots])
+            )
+        return FitResult(
+            best_epoch=st["best_epoch"],
+            stop_epoch=np.minimum(st["stop_epoch"], self.epochs - 1),
+            nan=st["nan"],
+            history=[
+                [{"epoch": int(e), "chi2_tr": [tr], "chi2_vl": [vl]} for e, tr, vl in h]
+                for h in histories
+            ],
+            weights=weights,
+            ntr=np.asarray(self.training.npoints)[slots],
+            nvl=np.zeros(len(slots), int)
+            if self.no_validation
+            else np.asarray(self.validation.npoints)[slots],
+            seconds=0.0,
+            first_seconds=0.0,
+        )
+
+    def restore(self, weights: Sequence[np.ndarray]) -> None:
+        """Put `weights` (ReplicaPDF.all_variables order, e.g. FitResult.weights: the ones
+        `run` chose, each replica's best) into the model."""
+        for var, value in zip(self.pdf.all_variables, weights, strict=True):
+            var.assign(value)
 
     def fitted(self, x: np.ndarray) -> np.ndarray:
         """x·f of every replica at the points `x`, (replicas, 8, len(x)), float64 of the float32
@@ -529,13 +654,14 @@ class Trainer:
         )
 
     def penalties(self, observables: tuple[Any, Any], epoch: Any) -> tuple[Any, Any, Any]:
-        """n3fit's penalties with the λ's of `epoch`, each (replicas,): positivity
+        """n3fit's penalties with the λ's of each replica's `epoch` (replicas,), each
+        (replicas,): positivity
         Σ elu(−λ·O, α=1e-7), also per set (replicas, sets) for the positivity check, and
         integrability Σ (λ·O)²."""
         import tensorflow as tf
 
         pos_obs, int_obs = observables
-        steps = tf.cast(epoch // PUSH_EACH, tf.float32)
+        steps = tf.cast(epoch // PUSH_EACH, tf.float32)[:, None]
         pos = self.pos_init * self.pos_mult**steps * pos_obs
         # elu(−λO, α=1e-7); exp only of non-positive numbers, so no inf (whose zero-weighted
         # gradient in the other branch of tf.where would still be NaN)
@@ -547,7 +673,8 @@ class Trainer:
     def validation_loss(
         self, chi2_vl: Any, observables: tuple[Any, Any], epoch: Any
     ) -> tuple[Any, Any]:
-        """The stopping check's loss of `epoch` and its positivity per set. n3fit checks an
+        """The stopping check's loss of each replica's `epoch` and its positivity per set.
+        n3fit checks an
         epoch before its Lagrange callback raises the λ's, so with that epoch's λ's; its
         validation loss holds positivity, and integrability too when there is no validation
         (the validation model is then the training one)."""
@@ -565,25 +692,29 @@ class Trainer:
         all_vars = self.pdf.all_variables
 
         def body(i, tr_hist, vl_hist):
+            # each replica's own iteration; it trains iterations 0 .. epochs (the last one
+            # checks and is not checked), then is frozen until its slot is refilled
+            own = i - st["start"]
+            running = st["active"] & (own <= self.epochs)
             with tf.GradientTape() as tape:
                 xf = self.xf_flat()
                 y = self.predictions(xf)
                 chi2_tr = self.training.of(y)
                 observables = self.constraints(xf)
-                positivity, _, integrability = self.penalties(observables, i)
+                positivity, _, integrability = self.penalties(observables, own)
                 loss_r = chi2_tr + positivity + integrability
-                loss = tf.reduce_sum(tf.where(st["active"], loss_r, 0.0))
+                loss = tf.reduce_sum(tf.where(running, loss_r, 0.0))
             chi2_vl = chi2_tr if self.no_validation else self.validation.of(y)
             grads = tape.gradient(loss, [v.value for v in variables])
             # a NaN or infinite loss or gradient ends that replica only
             finite = tf.math.is_finite(loss_r)
             for g in grads:
                 finite &= tf.reduce_all(tf.math.is_finite(g), axis=list(range(1, len(g.shape))))
-            bad = st["active"] & ~finite
+            bad = running & ~finite
             st["nan"].assign(st["nan"] | bad)
-            # --- stopping check for epoch i−1 (skipped before the first update) ---
-            epoch = i - 1
-            check = (i > 0) & st["active"] & ~bad
+            # --- stopping check for epoch own−1 (skipped before the first update) ---
+            epoch = own - 1
+            check = (own > 0) & running & ~bad
             vl_loss, pos_sets = self.validation_loss(chi2_vl, observables, epoch)
             vl_chi2n = chi2_vl / self.validation.norm
             pos_pass = tf.reduce_all(pos_sets < self.threshold_pos, axis=1)
@@ -601,6 +732,7 @@ class Trainer:
             ended = bad | stopping
             st["stop_epoch"].assign(tf.where(ended, tf.maximum(epoch, 0), st["stop_epoch"]))
             st["active"].assign(st["active"] & ~ended)
+            running = running & ~ended
             record = tf.equal(tf.math.floormod(i, PUSH_EACH), 0)
             tr_hist = tf.cond(record, lambda: chi2_tr / self.training.norm, lambda: tr_hist)
             vl_hist = tf.cond(record, lambda: vl_chi2n, lambda: vl_hist)
@@ -614,12 +746,13 @@ class Trainer:
                     g = g * self.clipnorm / tf.maximum(norm, self.clipnorm)
                 clipped.append(g if mask is None else g * mask)
             old = [tf.identity(v.value) for v in variables]
-            self.optimizer.apply_gradients(zip(clipped, variables, strict=True))
+            for optimizer, group, _ in self.optimizers:
+                optimizer.apply_gradients([(clipped[j], variables[j]) for j in group])
             for var, before in zip(variables, old, strict=True):
                 shape = [-1] + [1] * (len(var.shape) - 1)
-                var.assign(tf.where(tf.reshape(st["active"], shape), var.value, before))
+                var.assign(tf.where(tf.reshape(running, shape), var.value, before))
             if self.pdf.arch.trainable.any():
-                self.pdf.constrain_exponents(st["active"])
+                self.pdf.constrain_exponents(running)
             return i + 1, tr_hist, vl_hist
 
         zeros = tf.zeros((self.size,), tf.float32)

@@ -163,7 +163,7 @@ def run_trial(
     prepared = time.perf_counter()
     result = trainer.run(progress)
     trained = time.perf_counter()
-    trainer.restore(result)
+    trainer.restore(result.weights)
     entries = len(folds) * replicas
 
     def fitted(x: np.ndarray) -> np.ndarray:  # (entries, 8, nx): a lone replica's copy dropped
