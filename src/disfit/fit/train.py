@@ -419,11 +419,12 @@ class Trainer:
         fit: Mapping[str, Any],
         chunk: int | None = None,
     ) -> None:
-        """The training of `setup`'s replicas in chunks of `chunk` (None: all at once), one
-        compiled program for all: the first chunk is loaded, `chunks` loads the others. A
-        chunk short of `chunk` replicas (or a lone replica) is padded with copies of its first
-        replica: XLA compiles a batch of one to other kernels than larger batches (which agree
-        with each other bit for bit), so a replica's numbers never depend on its chunk."""
+        """The training of `setup`'s replicas `chunk` at a time (None: all at once) on one
+        compiled program: the first `chunk` are loaded (`run` trains them; `train` trains the
+        whole job, each ended replica's place taken by the next). A job of fewer than `chunk`
+        replicas (or a lone replica) is padded with copies of its first replica: XLA compiles
+        a batch of one to other kernels than larger batches (which agree with each other bit
+        for bit), so a replica's numbers never depend on its chunk."""
         import tensorflow as tf
 
         self.inputs, self.fit = inputs, fit
@@ -600,7 +601,9 @@ class Trainer:
                 for slot, position in zip(refill, positions, strict=True):
                     live[slot], history[slot], clock[slot] = position, [], time.perf_counter()
 
-    def _result(self, slots: list[int], histories: list[list[tuple[int, float, float]]]):
+    def _result(
+        self, slots: list[int], histories: list[list[tuple[int, float, float]]]
+    ) -> FitResult:
         """A FitResult over the replicas at `slots` (its history one list per replica)."""
         st = {k: v.numpy()[slots] for k, v in self.state.items()}
         never = st["best_epoch"] < 0
