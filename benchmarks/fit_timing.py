@@ -119,10 +119,10 @@ def _measure(
     steps, loads, compiled, weights = [], 0.0, first, b""
     # no replica stops here, so every slot takes the job's next replica at the same epoch: the
     # job runs as chunks, each loaded as Trainer.train loads a replica in a slot
-    for index, start in enumerate(range(0, replicas, trainer.size)):
+    for index, position in enumerate(range(0, replicas, trainer.size)):
         began = time.perf_counter()
         if index:
-            trainer.load(trainer._positions(start))
+            trainer.load(trainer._positions(position))
         loads += (time.perf_counter() - began) if index else 0.0  # the next chunk's QRs
         if index == 0:
             trainer._steps(tf.constant(0), tf.constant(PUSH_EACH))  # compile + first 100
