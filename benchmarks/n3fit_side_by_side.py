@@ -558,13 +558,14 @@ def replica_timing(code: str, jsons: list[dict]) -> dict:
     × epochs trained (the last replica's stop epoch: both codes train every replica until then).
     The two codes' `timing.walltime` keys differ: n3fit's are times since its start
     (replica_set, replica_fitted) and replica_set_to_replica_fitted the training; disfit's
-    replica_set and replica_fitted are durations (setup, training) and
-    replica_set_to_replica_fitted the total."""
+    replica_set and replica_fitted are durations (setup, a replica's own training: the run's is
+    the longest, all replicas starting together in one chunk) and replica_set_to_replica_fitted
+    the total."""
     wall = jsons[0]["timing"]["walltime"]
     if code == "n3fit":
         setup, training = wall["replica_set"], wall["replica_set_to_replica_fitted"]
     else:
-        setup, training = wall["replica_set"], wall["replica_fitted"]
+        setup, training = wall["replica_set"], disfit_training(jsons)
     epochs = max(j["stop_epoch"] for j in jsons)
     return {
         "setup_s": setup,
@@ -583,10 +584,15 @@ def steady_rate(code: str, jsons: list[dict], n3fit_log: Path) -> float:
         stamps = json.loads(Path(f"{n3fit_log}.epochs.json").read_text())
         (e0, t0), (e1, t1) = stamps[0], stamps[-1]
         return 1e3 * (t1 - t0) / (len(jsons) * (e1 - e0))
-    timing = jsons[0]["timing"]
     epochs = max(j["stop_epoch"] for j in jsons) - 100
-    training = timing["walltime"]["replica_fitted"] - timing["first_iterations"]
+    training = disfit_training(jsons) - jsons[0]["timing"]["first_iterations"]
     return 1e3 * training / (len(jsons) * epochs)
+
+
+def disfit_training(jsons: list[dict]) -> float:
+    """disfit's training wall time of a run whose replicas all start together (one chunk): its
+    longest replica's."""
+    return max(j["timing"]["walltime"]["replica_fitted"] for j in jsons)
 
 
 def distances(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
