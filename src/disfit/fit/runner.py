@@ -105,12 +105,12 @@ def replica_outputs(
     result: FitResult,
     replicas: Sequence[int],
     seeds: Mapping[str, int],
-    inverses: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+    inverses: tuple[list[np.ndarray], list[np.ndarray]],
 ) -> tuple[list[dict[str, Any]], np.ndarray]:
     """The replica.json contents (timing left empty) and x·f on the export grid of the
     replicas `replicas` at `slots` (`result` over them), evaluated at their best weights, put in
     their slots for the while: the other slots' replicas then train on. `inverses`: the
-    fitting covariance's (chi2_inverses), if already computed."""
+    fitting covariance's (chi2_inverses, computed once per job)."""
     live = [np.array(v.numpy()) for v in trainer.pdf.all_variables]
     weights = [array.copy() for array in live]
     for array, best in zip(weights, result.weights, strict=True):

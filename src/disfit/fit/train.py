@@ -585,9 +585,12 @@ class Trainer:
             if not finished:
                 continue
             now = time.perf_counter()
-            result = self._result(finished, [history[s] for s in finished])
-            result.seconds = np.array([now - clock[s] for s in finished])
-            result.first_seconds = first
+            histories = [
+                [{"epoch": int(e), "chi2_tr": [tr], "chi2_vl": [vl]} for e, tr, vl in history[s]]
+                for s in finished
+            ]
+            seconds = np.array([now - clock[s] for s in finished])
+            result = self._result(finished, histories, seconds, first)
             ended(finished, [live[s] for s in finished], result)
             done += len(finished)
             if progress:
@@ -602,11 +605,13 @@ class Trainer:
                     live[slot], history[slot], clock[slot] = position, [], time.perf_counter()
 
     def _result(
-        self, slots: list[int], histories: list[list[tuple[int, float, float]]]
+        self, slots: list[int], history: list[Any], seconds: Any, first_seconds: float
     ) -> FitResult:
-        """A FitResult over the replicas at `slots` (its history one list per replica)."""
+        """A FitResult over the replicas at `slots`, from the training state, with `history`
+        and the times as the caller kept them."""
         st = {k: v.numpy()[slots] for k, v in self.state.items()}
         never = st["best_epoch"] < 0
+        # replicas that never improved keep their final weights (they are vetoed later)
         weights = []
         for best, var in zip(self.best, self.pdf.all_variables, strict=True):
             final = np.asarray(var.numpy())[slots]
@@ -617,17 +622,14 @@ class Trainer:
             best_epoch=st["best_epoch"],
             stop_epoch=np.minimum(st["stop_epoch"], self.epochs - 1),
             nan=st["nan"],
-            history=[
-                [{"epoch": int(e), "chi2_tr": [tr], "chi2_vl": [vl]} for e, tr, vl in h]
-                for h in histories
-            ],
+            history=history,
             weights=weights,
             ntr=np.asarray(self.training.npoints)[slots],
             nvl=np.zeros(len(slots), int)
             if self.no_validation
             else np.asarray(self.validation.npoints)[slots],
-            seconds=0.0,
-            first_seconds=0.0,
+            seconds=seconds,
+            first_seconds=first_seconds,
         )
 
     def restore(self, weights: Sequence[np.ndarray]) -> None:
@@ -782,25 +784,5 @@ class Trainer:
             iteration += count
             if progress and min(iteration, self.epochs) > done:
                 progress(min(iteration, self.epochs), self.epochs)
-        st = {k: v.numpy() for k, v in self.state.items()}
-        never = st["best_epoch"] < 0
-        # replicas that never improved keep their final weights (they are vetoed later)
-        weights = []
-        for best, var in zip(self.best, self.pdf.all_variables, strict=True):
-            final = np.asarray(var.numpy())
-            weights.append(
-                np.where(never.reshape([-1] + [1] * (final.ndim - 1)), final, best.numpy())
-            )
-        return FitResult(
-            best_epoch=st["best_epoch"],
-            stop_epoch=np.minimum(st["stop_epoch"], self.epochs - 1),
-            nan=st["nan"],
-            history=history,
-            weights=weights,
-            ntr=self.training.npoints,
-            nvl=np.zeros_like(self.training.npoints)
-            if self.no_validation
-            else self.validation.npoints,
-            seconds=time.perf_counter() - start,
-            first_seconds=first,
-        )
+        every = list(range(self.size))
+        return self._result(every, history, time.perf_counter() - start, first)
