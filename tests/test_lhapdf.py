@@ -93,6 +93,29 @@ def test_theories_with_the_same_evolution_share_the_operator():
     assert runcards.Legacy(only, {}).new_theory.raw == runcards.Legacy(card, {}).new_theory.raw
 
 
+def test_member_and_exportgrid_text_as_number_by_number(tmp_path):
+    """The set's knots are formatted by one %-format over the array and the exportgrids by
+    libyaml's emitter (for speed): the same text as formatting number by number and as PyYAML's
+    own emitter."""
+    import yaml
+
+    from disfit.io.exportgrid import write_n3fit_exportgrid
+    from disfit.io.lhapdf import _format_rows
+
+    rng = np.random.default_rng(7)
+    rows = rng.normal(size=(40, 11)) * 10.0 ** rng.integers(-300, 300, size=(40, 11))
+    rows[0, :4] = [0.0, -0.0, 1.0, -1e-320]
+    expected = "".join(" ".join(f"{v:.8e}" for v in row) + "\n" for row in rows)
+    assert _format_rows(rows) == expected
+
+    path = tmp_path / "replica_1.exportgrid"
+    write_n3fit_exportgrid(path, 1, 1.65, np.geomspace(1e-9, 1, 196), rng.normal(size=(14, 196)))
+    text = path.read_text()
+    content = yaml.safe_load(text)
+    assert text == yaml.safe_dump(content, default_flow_style=None, width=200)
+    np.testing.assert_array_equal(np.array(content["pdfgrid"]).shape, (196, 14))
+
+
 @pytest.mark.slow
 def test_lhapdf_set_of_the_tiny_run(workdir, tiny_run):
     """The tiny run's LHAPDF set, read by pdfflow (lhapdf-management's parser, LHAPDF's

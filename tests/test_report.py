@@ -8,9 +8,40 @@ import shutil
 import pytest
 from helpers import snakemake
 
-pytestmark = pytest.mark.slow
+
+def test_figures_drawn_in_other_processes_are_the_same_bytes(tmp_path, cores=2):
+    """A page whose figures are drawn by worker processes (`disfit report --cores`) is the same
+    page, byte for byte, as one drawn in the report's process."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from disfit.report.build import report_page
+
+    def draw(page):
+        x = np.geomspace(1e-5, 1, 50)
+        for k in range(3):
+            fig, axes = plt.subplots(1, 2, figsize=(6, 3), layout="constrained")
+            axes[0].semilogx(x, x ** (k + 0.5) * (1 - x) ** 3, label=f"replica {k}")
+            axes[0].fill_between(x, 0, x * (1 - x), alpha=0.3)
+            axes[1].errorbar(np.arange(5), np.arange(5) ** 0.5, yerr=0.1, fmt="o")
+            axes[0].legend()
+            page.section(f"part {k}", "<p>text</p>")
+            page.figure(f"figure_{k}", fig, f"caption {k}")
+
+    for n in (1, cores):
+        with report_page(tmp_path / f"cores{n}", "test", n) as page:
+            draw(page)
+    one, many = tmp_path / "cores1", tmp_path / f"cores{cores}"
+    assert (one / "index.html").read_bytes() == (many / "index.html").read_bytes()
+    for k in range(3):
+        png = f"figures/figure_{k}.png"
+        assert (one / png).read_bytes() == (many / png).read_bytes()
 
 
+@pytest.mark.slow
 def test_report_renders_in_chromium(workdir, tiny_run, tmp_path):
     """The report page in headless Chromium: every figure loads; a screenshot is kept."""
     from playwright.sync_api import sync_playwright
@@ -49,6 +80,7 @@ def test_report_renders_in_chromium(workdir, tiny_run, tmp_path):
     assert (tmp_path / "report.png").stat().st_size > 100_000
 
 
+@pytest.mark.slow
 def test_snakemake_report_registers_the_figures(workdir, tiny_run):
     # Snakemake's own output (not the disfit logger's) lists what the report adds
     run = snakemake(

@@ -18,6 +18,8 @@ rule report:
         f"{RUN}/benchmarks/report.tsv"
     conda:
         "../../envs/disfit.yaml"
+    # the last job of a run: its figures drawn on all the cores (most of its time)
+    threads: workflow.cores
     params:
         # the report shows the whole configuration
         config=config_json("run_name", "datasets", "fit", "postfit", "lhapdf", "theory", "cuts"),
@@ -28,4 +30,4 @@ rule report:
     shell:
         "disfit report --config-json {params.config:q} --postfit-dir {input.postfit}"
         " {params.inputs} {params.lhapdf} --benchmarks {params.benchmarks}"
-        " --outdir {params.outdir} > {log} 2>&1"
+        " --outdir {params.outdir} --cores {threads} > {log} 2>&1"

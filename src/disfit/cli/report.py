@@ -18,6 +18,7 @@ def _report(args: argparse.Namespace) -> None:
         *arguments.fit_inputs(args),
         args.lhapdf_dir,
         args.benchmarks,
+        args.cores,
     )
 
 
@@ -29,4 +30,5 @@ def add_parsers(stages) -> None:
     p.add_argument("--lhapdf-dir", type=Path, default=None, help="the `disfit lhapdf set` folder")
     p.add_argument("--benchmarks", type=Path, default=None, help="Snakemake benchmark folder")
     p.add_argument("--outdir", required=True, type=Path)
+    p.add_argument("--cores", type=int, default=1, help="processes drawing the figures")
     p.set_defaults(func=_report)

@@ -8,7 +8,10 @@ import contextlib
 import html
 import json
 import logging
+import multiprocessing
+import pickle
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from disfit.io.replica import (
 )
 from disfit.lhapdf.operator import fitted_on
 from disfit.report import figures
+from disfit.report.png import save_pickled_png, save_png
 
 log = logging.getLogger("disfit")
 
@@ -69,13 +73,29 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-class Page:
-    """Sections of HTML and the figures, written as PNG and embedded."""
+def _embed(path: Path, caption: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return (
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
-    def __init__(self, folder: Path) -> None:
+
+class Page:
+    """Sections of HTML and the figures, written as PNG and embedded. With `cores` > 1 the PNGs
+    are drawn in that many worker processes while the next figures are built (the figures
+    pickled to them: the same bytes as drawing them here; most of a report's time is
+    matplotlib drawing its figures)."""
+
+    def __init__(self, folder: Path, cores: int = 1) -> None:
         self.folder = folder
-        self.parts: list[str] = []
+        self.parts: list[str | tuple[str, Future]] = []
         self.title = ""
+        self.pool = (
+            ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"))
+            if cores > 1
+            else None
+        )
 
     def section(self, title: str, text: str = "") -> None:
         anchor = title.lower().replace(" ", "-")
@@ -85,13 +105,21 @@ class Page:
         import matplotlib.pyplot as plt
 
         path = self.folder / "figures" / f"{name}.png"
-        fig.savefig(path, dpi=90)
+        if self.pool is None:
+            save_png(path, fig)
+            self.parts.append(_embed(path, caption))
+        else:
+            self.parts.append(
+                (caption, self.pool.submit(save_pickled_png, path, pickle.dumps(fig)))
+            )
         plt.close(fig)
-        data = base64.b64encode(path.read_bytes()).decode()
-        self.parts.append(
-            f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
+
+    def finish(self) -> None:
+        """Wait for the figures drawn in workers and embed them."""
+        for k, part in enumerate(self.parts):
+            if isinstance(part, tuple):
+                caption, future = part
+                self.parts[k] = _embed(future.result(), caption)
 
     def html(self, title: str) -> str:
         style = (
@@ -110,14 +138,19 @@ class Page:
 
 
 @contextlib.contextmanager
-def report_page(outdir: str | Path, title: str) -> Iterator[Page]:
+def report_page(outdir: str | Path, title: str, cores: int = 1) -> Iterator[Page]:
     """A Page written to outdir/index.html with its figures/ when the block ends, atomically:
-    the folder is complete or absent."""
+    the folder is complete or absent. `cores`: processes drawing the figures."""
     with atomic_dir(outdir) as tmp:
         (tmp / "figures").mkdir()
-        page = Page(tmp)
+        page = Page(tmp, cores)
         page.title = title
-        yield page
+        try:
+            yield page
+            page.finish()
+        finally:
+            if page.pool is not None:
+                page.pool.shutdown(cancel_futures=True)
         (tmp / "index.html").write_text(page.html(page.title))
 
 
@@ -148,8 +181,10 @@ def make_report(
     integrability_dir: str | Path | None,
     lhapdf_dir: str | Path | None = None,
     benchmarks: str | Path | None = None,
+    cores: int = 1,
 ) -> dict[str, Any]:
-    """Write outdir/index.html and outdir/figures/*.png; return the numbers shown."""
+    """Write outdir/index.html and outdir/figures/*.png (drawn by `cores` processes); return
+    the numbers shown."""
     postfit_dir, outdir = Path(postfit_dir), Path(outdir)
     folders = _members(postfit_dir)
     veto = json.loads((postfit_dir / "veto_count.json").read_text())
@@ -182,7 +217,7 @@ def make_report(
 
     title = f"disfit report: {config.get('run_name', '')}"
     t0 = config["fit"].get("t0pdfset")
-    with report_page(outdir, title) as page:
+    with report_page(outdir, title, cores) as page:
         erf_tr = np.array([c["erf_tr"] for c in contents])
         erf_vl = np.array([c["erf_vl"] for c in contents])
         page.section(
