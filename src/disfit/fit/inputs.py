@@ -22,6 +22,7 @@ from disfit.fit.t0 import t0_pdf
 from disfit.io.covmat import read_covmat
 from disfit.io.datatable import DataSet, read_dataset
 from disfit.io.fktable import FKTable, read_fktable
+from disfit.io.parquet import release_read_buffers
 from disfit.observables import OPERATIONS, dataset_predictions
 from disfit.theory.card import theory_card
 
@@ -249,6 +250,7 @@ def load_fit_inputs(
     constraint_grids = [xgrid[grid_index(fk, xgrid)] for e in constraints.values() for fk, _ in e]
     feature_grids = (*data_grids, *constraint_grids)
 
+    release_read_buffers()
     return FitInputs(
         xgrid=xgrid,
         datasets=tuple(fit_datasets),

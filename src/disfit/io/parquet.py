@@ -28,6 +28,12 @@ def write_parquet(
         pq.write_table(table, tmp, compression="zstd")
 
 
+def release_read_buffers() -> None:
+    """Hand the memory of the tables read and dropped back to the system: Arrow's allocator
+    (mimalloc) otherwise keeps up to ~150 MB of a fit's inputs, under the fit job's peak."""
+    pa.default_memory_pool().release_unused()
+
+
 def read_parquet(
     path: str | os.PathLike, schema: str, version: int, columns: dict[str, pa.DataType]
 ) -> tuple[pa.Table, dict[str, Any]]:
