@@ -568,13 +568,17 @@ class Trainer:
         live = {slot: p for slot, p in enumerate(self.positions) if slot == self.positions.index(p)}
         queue = list(range(self.size, total))
         history: dict[int, list[tuple[int, float, float]]] = {slot: [] for slot in live}
-        clock = {slot: time.perf_counter() for slot in live}
+        # a replica's time: the compiled steps' while it holds its slot (the outputs of the
+        # replicas that end and the loading of the next ones are not any replica's training)
+        trained = 0.0
+        clock = {slot: trained for slot in live}
         first, iteration, done = None, 0, 0
         while live:
             began = time.perf_counter()
             steps = self._steps(tf.constant(iteration), tf.constant(PUSH_EACH))
             tr, vl = (h.numpy() for h in steps)
-            first = first or time.perf_counter() - began
+            trained += time.perf_counter() - began
+            first = first or trained
             start = self.state["start"].numpy()
             for slot in live:
                 if iteration - start[slot] <= self.epochs:
@@ -584,12 +588,11 @@ class Trainer:
             finished = [s for s in live if not active[s] or iteration - start[s] > self.epochs]
             if not finished:
                 continue
-            now = time.perf_counter()
             histories = [
                 [{"epoch": int(e), "chi2_tr": [tr], "chi2_vl": [vl]} for e, tr, vl in history[s]]
                 for s in finished
             ]
-            seconds = np.array([now - clock[s] for s in finished])
+            seconds = np.array([trained - clock[s] for s in finished])
             result = self._result(finished, histories, seconds, first)
             ended(finished, [live[s] for s in finished], result)
             done += len(finished)
@@ -602,7 +605,7 @@ class Trainer:
                 positions, queue = queue[: len(refill)], queue[len(refill) :]
                 self.load(positions, refill, iteration)
                 for slot, position in zip(refill, positions, strict=True):
-                    live[slot], history[slot], clock[slot] = position, [], time.perf_counter()
+                    live[slot], history[slot], clock[slot] = position, [], trained
 
     def _result(
         self, slots: list[int], history: list[Any], seconds: Any, first_seconds: float
